@@ -175,6 +175,10 @@ public sealed class OnnxModel
         {
             throw new OnnxModelException(sourceName, "not an ONNX model: ir_version is missing.");
         }
+        if (!proto.OpsetImport.Any(o => o.Domain is "" or "ai.onnx"))
+        {
+            throw new OnnxModelException(sourceName, "the model imports no version of the standard ONNX operator set (opset_import is missing or truncated).");
+        }
         var source = new TensorSource(sourceName, directory);
         var model = new OnnxModel(Graph.FromProto(proto.Graph, source))
         {

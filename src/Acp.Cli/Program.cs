@@ -1,0 +1,3 @@
+using Acp.Cli;
+
+return await AcpCommandLine.InvokeAsync(args, Console.Out, Console.Error);
