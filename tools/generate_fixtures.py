@@ -53,7 +53,10 @@ TV_NUM_CLASSES = 10
 TV_MODELS = ["resnet18", "resnet50", "mobilenet_v2", "densenet121", "vgg11_bn"]
 # Ops whose initializer inputs count as parameters: op -> input indices.
 # None = every input that is (or resolves through Identity to) a float initializer.
-PARAM_INPUTS = {"Conv": (1, 2), "Gemm": None, "MatMul": None, "BatchNormalization": (1, 2)}
+PARAM_INPUTS = {"Conv": (1, 2), "Gemm": (1, 2), "MatMul": None, "BatchNormalization": (1, 2),
+                # A float initializer of more than one element added or multiplied in is a learned bias or scale
+                # (nn.Linear exported as MatMul + Add); scalar constants are not parameters.
+                "Add": "tensor", "Sub": "tensor", "Mul": "tensor", "Div": "tensor"}
 
 
 # --------------------------------------------------------------------------- utils
@@ -115,8 +118,9 @@ def numel(t):
 
 
 def onnx_param_count(model):
-    """Per-use count of float initializer elements feeding Conv (W, B), Gemm (A, B, C),
-    MatMul (A, B) and BatchNormalization (scale, bias only), looking through Identity
+    """Per-use count of float initializer elements feeding Conv (W, B), Gemm (B, C),
+    MatMul (A, B), BatchNormalization (scale, bias only) and non-scalar operands of
+    Add/Sub/Mul/Div, looking through Identity
     nodes whose input is an initializer (torch's initializer de-duplication)."""
     inits = float_initializers(model)
     alias = {}
@@ -129,10 +133,10 @@ def onnx_param_count(model):
             continue
         idx = PARAM_INPUTS[n.op_type]
         for i, name in enumerate(n.input):
-            if idx is not None and i not in idx:
+            if isinstance(idx, tuple) and i not in idx:
                 continue
             src = alias.get(name, name)
-            if src in inits:
+            if src in inits and (idx != "tensor" or numel(inits[src]) > 1):
                 total += numel(inits[src])
     return total
 
@@ -755,11 +759,10 @@ def tiny_mlp():
     w2 = g.rand("fc2.weight", (32, 4))
     g.node("MatMul", [h, w2], outputs=["output"])
     return (g.model([1, 16], [1, 4]),
+            16 * 32 + 32 + 32 * 4,
             16 * 32 + 32 * 4,
-            16 * 32 + 32 * 4,
-            "MatMul(16->32) -> Add(bias) -> Relu -> MatMul(32->4). params_expected follows the "
-            "Conv/Gemm/MatMul rule and so excludes the Add bias (32); see "
-            "float_initializer_elements")
+            "MatMul(16->32) -> Add(bias) -> Relu -> MatMul(32->4): an nn.Linear exported as MatMul + Add, "
+            "so the Add's bias (32) is a parameter")
 
 
 def tiny_cnn():

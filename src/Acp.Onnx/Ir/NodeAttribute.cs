@@ -119,6 +119,9 @@ public sealed class NodeAttribute
         : p.T is not null ? AttributeProto.Types.AttributeType.Tensor
         : p.G is not null ? AttributeProto.Types.AttributeType.Graph
         : !p.S.IsEmpty ? AttributeProto.Types.AttributeType.String
+        : p.I != 0 ? AttributeProto.Types.AttributeType.Int
+        : p.F != 0 ? AttributeProto.Types.AttributeType.Float
+        // A zero INT or FLOAT without a type is indistinguishable from an empty attribute in proto3; it stays Undefined.
         : AttributeProto.Types.AttributeType.Undefined;
 
     internal AttributeProto ToProto() => Proto.Clone();
