@@ -1,0 +1,139 @@
+#!/usr/bin/python3
+"""PyTorch performance peer for the Acp training engine.
+
+Usage:
+    /usr/bin/python3 bench/pytorch_peer.py [--threads 2] [--batch 128] [--steps 20]
+                                           [--warmup 3] [--model resnet20] [--json]
+
+Builds tools/resnet20.py's model (1x28x28 input, 10 classes, random init, random input:
+real data does not matter for speed) and measures, with torch.set_num_threads(threads):
+
+* train step: zero_grad + forward in train mode + F.cross_entropy + backward +
+  SGD step (lr 0.1, momentum 0.9, weight_decay 5e-4); median wall time of --steps steps
+  after --warmup untimed ones. train_images_per_s = batch / median step time.
+* inference: eval mode under torch.no_grad(), same batch size; median of --steps
+  forwards after --warmup. inference_images_per_s = batch / median forward time.
+* peak RSS of this process (resource.getrusage(RUSAGE_SELF).ru_maxrss), in MiB; it
+  includes the torch runtime itself (rss_after_import_mb: the peak right after
+  `import torch`, before any model exists).
+
+With --json, prints exactly one JSON object on stdout:
+    {"train_step_ms", "train_images_per_s", "inference_images_per_s", "peak_rss_mb",
+     "torch_version", "threads", ...extra context keys}
+Progress goes to stderr. Needs Debian's /usr/bin/python3 (python3-torch).
+"""
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import sys
+import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree (.gitignore has none)
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOOLS = os.path.join(os.path.dirname(HERE), "tools")
+if TOOLS not in sys.path:
+    sys.path.insert(0, TOOLS)
+
+
+def log(msg):
+    print(msg, file=sys.stderr, flush=True)
+
+
+def timed(fn, warmup, steps):
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return times
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="PyTorch CPU performance peer for Acp.Engine.")
+    ap.add_argument("--threads", type=int, default=2, help="torch.set_num_threads (default 2)")
+    ap.add_argument("--batch", type=int, default=128, help="batch size (default 128)")
+    ap.add_argument("--steps", type=int, default=20, help="timed steps per measurement (default 20)")
+    ap.add_argument("--warmup", type=int, default=3, help="untimed steps first (default 3)")
+    ap.add_argument("--model", default="resnet20", help="resnet20 (default) or resnet20_tiny")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    args = ap.parse_args(argv)
+    if args.threads < 1 or args.batch < 1 or args.steps < 1 or args.warmup < 0:
+        ap.error("--threads, --batch and --steps must be >= 1, --warmup >= 0")
+
+    import torch
+    import torch.nn.functional as F
+    import resnet20 as R
+
+    import_rss_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    torch.set_num_threads(args.threads)
+    try:
+        torch.set_num_interop_threads(1)  # eager CPU training uses intra-op threads only
+    except RuntimeError:
+        pass
+    torch.manual_seed(args.seed)
+    model = R.build(args.model)
+    params = sum(p.numel() for p in model.parameters())
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
+    x = torch.randn(args.batch, *R.INPUT_SHAPE)
+    y = torch.randint(0, R.NUM_CLASSES, (args.batch,))
+
+    def train_step():
+        opt.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    log("pytorch_peer: %s (%d params), batch %d, %d thread(s), torch %s"
+        % (args.model, params, args.batch, torch.get_num_threads(), torch.__version__))
+    model.train()
+    train_times = timed(train_step, args.warmup, args.steps)
+    train_s = statistics.median(train_times)
+    log("train step: median %.2f ms, min %.2f ms" % (train_s * 1e3, min(train_times) * 1e3))
+
+    model.eval()
+
+    def infer():
+        with torch.no_grad():
+            return model(x)
+    infer_times = timed(infer, args.warmup, args.steps)
+    infer_s = statistics.median(infer_times)
+    log("inference: median %.2f ms/batch, min %.2f ms" % (infer_s * 1e3, min(infer_times) * 1e3))
+
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    result = {
+        "train_step_ms": round(train_s * 1e3, 3),
+        "train_images_per_s": round(args.batch / train_s, 1),
+        "inference_images_per_s": round(args.batch / infer_s, 1),
+        "peak_rss_mb": round(peak_kib / 1024.0, 1),
+        "torch_version": torch.__version__,
+        "threads": torch.get_num_threads(),
+        # context
+        "model": args.model,
+        "params": params,
+        "batch": args.batch,
+        "steps": args.steps,
+        "warmup": args.warmup,
+        "train_step_ms_min": round(min(train_times) * 1e3, 3),
+        "inference_batch_ms": round(infer_s * 1e3, 3),
+        "inference_batch_ms_min": round(min(infer_times) * 1e3, 3),
+        "rss_after_import_mb": round(import_rss_kib / 1024.0, 1),
+        "optimizer": "SGD lr 0.1 momentum 0.9 weight_decay 5e-4",
+        "input_shape": [args.batch] + list(R.INPUT_SHAPE),
+    }
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for k, v in result.items():
+            print("%-24s %s" % (k, v))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+namespace Acp.Engine.Data;
+
+/// <summary>
+/// How <see cref="BatchLoader"/> turns a data set into batches. The defaults suit evaluation (fixed order, no
+/// augmentation, every image); training typically sets <see cref="Shuffle"/>, augmentation and maybe
+/// <see cref="DropLast"/>.
+/// </summary>
+public sealed record BatchLoaderOptions
+{
+    /// <summary>Images per batch.</summary>
+    public int BatchSize { get; init; } = 64;
+
+    /// <summary>Visit the images in a new seeded order every epoch; otherwise in data set order.</summary>
+    public bool Shuffle { get; init; }
+
+    /// <summary>
+    /// Leave out the last, smaller batch of an epoch. Training uses this so every step sees a full batch (a tiny last
+    /// batch gives noisy batch-norm statistics); evaluation must not, or images go uncounted.
+    /// </summary>
+    public bool DropLast { get; init; }
+
+    /// <summary>Seed of the shuffling and augmentation: the same seed and epoch give identical batches.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>Per-channel normalisation after scaling to [0, 1]; null scales to [0, 1] only.</summary>
+    public ChannelNormalization? Normalization { get; init; }
+
+    /// <summary>
+    /// Random-crop padding p: each image is padded by p black pixels on every side and a random H×W window is cut
+    /// out of it (torchvision's <c>RandomCrop(size, padding=p)</c>). 0 disables it. The padding is black (pixel 0),
+    /// which after normalisation is −mean/std, as in torchvision where padding happens before normalisation.
+    /// </summary>
+    public int CropPadding { get; init; }
+
+    /// <summary>Mirror each image left–right with probability ½ (after the crop, as torchvision recipes order them).</summary>
+    public bool HorizontalFlip { get; init; }
+
+    /// <summary>Whether any augmentation is on.</summary>
+    public bool Augments => CropPadding > 0 || HorizontalFlip;
+}

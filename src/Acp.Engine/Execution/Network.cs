@@ -1,0 +1,329 @@
+using Acp.Engine.Execution.Layers;
+using Acp.Engine.Tensors;
+using Acp.Onnx.Analysis;
+using Acp.Onnx.Ir;
+
+namespace Acp.Engine.Execution;
+
+/// <summary>
+/// An ONNX graph made runnable: forward in inference or training mode, backward to every trainable parameter,
+/// hooks that capture or mask any intermediate value, and write-back of trained weights into the ONNX IR.
+/// </summary>
+/// <remarks>
+/// Shapes are planned per input shape with Acp's shape inference, which also folds the shape-computation chains
+/// exporters emit (Shape → Gather → Concat → Reshape); those nodes never run. Buffers are allocated when a shape is
+/// first seen and reused for every later step with the same shape. Not thread-safe: one network runs one batch at a
+/// time, and its kernels use all cores.
+/// </remarks>
+public sealed class Network
+{
+    private readonly OnnxModel _model;
+    private readonly Dictionary<string, ValueSlot> _slots = new(StringComparer.Ordinal);
+    private readonly List<Layer> _layers = [];
+    private readonly HashSet<string> _staticValues = new(StringComparer.Ordinal);
+    private readonly ValueSlot _input;
+    private readonly ValueSlot _output;
+    private readonly ValueInfo _inputInfo;
+    private int[]? _plannedShape;
+
+    private Network(OnnxModel model, int seed)
+    {
+        _model = model;
+        var graph = model.Graph;
+        var index = graph.BuildIndex();
+        if (index.Problems.Count > 0 || index.TopologicalOrder is not { } order)
+        {
+            throw new EngineException($"The graph is invalid: {string.Join(" ", index.Problems.Take(3))}");
+        }
+        var runtimeInputs = graph.RuntimeInputs.ToList();
+        if (runtimeInputs.Count != 1)
+        {
+            throw new EngineException($"The engine runs networks with exactly one image input; this graph has {runtimeInputs.Count} ({string.Join(", ", runtimeInputs.Select(i => i.Name))}).");
+        }
+        _inputInfo = runtimeInputs[0];
+        if (_inputInfo.ElementType is not ElementType.Float)
+        {
+            throw new EngineException($"Input '{_inputInfo.Name}' must be float32.");
+        }
+
+        // Values that shape inference folds at any batch size (Constant nodes, shape chains) are compile-time data.
+        var probe = ShapeInference.Run(model);
+        foreach (var node in order)
+        {
+            if (node.Outputs.Where(o => o.Length > 0).All(probe.Constants.ContainsKey)) _staticValues.UnionWith(node.Outputs);
+        }
+
+        _input = Slot(_inputInfo.Name);
+        var random = new Random(seed);
+        foreach (var node in order.Where(n => !n.Outputs.All(o => o.Length == 0 || _staticValues.Contains(o))))
+        {
+            var inputs = node.Inputs.Select(i => i.Length == 0 ? null : Slot(i)).ToArray();
+            var outputs = node.Outputs.Select(Slot).ToArray();
+            _layers.Add(LayerFactory.Create(node, inputs, outputs, random));
+        }
+        var outputName = graph.Outputs.FirstOrDefault()?.Name ?? throw new EngineException("The graph has no output.");
+        _output = _slots.TryGetValue(outputName, out var output) ? output : throw new EngineException($"Output '{outputName}' is not computed by any supported node.");
+
+        MarkTrainable();
+        LoadInitializers();
+        Parameters = _layers.SelectMany(l => l.TrainableInputs).Distinct().Select(s => new Parameter(s)).ToList();
+        BatchNormLayers = _layers.OfType<BatchNormLayer>().ToList();
+    }
+
+    /// <summary>The trainable tensors, in graph order.</summary>
+    public IReadOnlyList<Parameter> Parameters { get; }
+
+    /// <summary>Training mode: BatchNormalization uses batch statistics and updates its running ones; Dropout drops.</summary>
+    public bool Training { get; set; }
+
+    /// <summary>The image input's name.</summary>
+    public string InputName => _input.Name;
+
+    /// <summary>The output the loss is computed on (the graph's first output).</summary>
+    public string OutputName => _output.Name;
+
+    /// <summary>Names of every value a layer computes, in execution order: the places hooks and masks can attach.</summary>
+    public IEnumerable<string> ComputedValues => _layers.SelectMany(l => l.Outputs).Select(s => s.Name);
+
+    internal IReadOnlyList<BatchNormLayer> BatchNormLayers { get; }
+
+    /// <summary>Builds a runnable network from a model. The model is not modified; weights are copied.</summary>
+    /// <exception cref="EngineException">An operator is unsupported, or an initializer holds NaN or infinity.</exception>
+    public static Network Build(OnnxModel model, int seed = 0)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        return new Network(model, seed);
+    }
+
+    /// <summary>
+    /// Runs the network on a batch and returns the output (a tensor the network reuses: copy what you keep).
+    /// </summary>
+    /// <exception cref="EngineException">The input's shape does not fit the model, or it holds NaN or infinity.</exception>
+    public Tensor Forward(Tensor input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return Forward(input.Shape, input.Data);
+    }
+
+    /// <summary>Runs the network on <paramref name="data"/> laid out as <paramref name="shape"/> (e.g. a batch buffer's prefix).</summary>
+    public Tensor Forward(int[] shape, ReadOnlySpan<float> data)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        CheckInput(shape, data);
+        Plan(shape);
+        data.CopyTo(_input.Data);
+        AfterCompute(_input);
+        foreach (var layer in _layers)
+        {
+            layer.Forward(Training);
+            foreach (var output in layer.Outputs) AfterCompute(output);
+        }
+        return _output.AsTensor();
+    }
+
+    /// <summary>
+    /// Backpropagates d(loss)/d(output) through the last forward pass and leaves every parameter's gradient in
+    /// <see cref="Parameter.Gradient"/> (overwritten, not accumulated across calls).
+    /// </summary>
+    public void Backward(ReadOnlySpan<float> outputGradient)
+    {
+        if (_plannedShape is null) throw new InvalidOperationException("Backward needs a forward pass first.");
+        if (outputGradient.Length != _output.Length)
+        {
+            throw new ArgumentException($"The output has {_output.Length} elements; the gradient has {outputGradient.Length}.", nameof(outputGradient));
+        }
+        foreach (var slot in _slots.Values) slot.BeginBackward();
+        var seed = _output.BeginGradient();
+        outputGradient.CopyTo(seed);
+        _output.EndGradient();
+        for (var i = _layers.Count - 1; i >= 0; i--)
+        {
+            var layer = _layers[i];
+            if (!layer.Inputs.Any(s => s is { RequiresGradient: true }) || !layer.Outputs.Any(o => o.HasGradient)) continue;
+            foreach (var output in layer.Outputs)
+            {
+                if (output.ChannelMask is not null) output.ApplyMask(output.ReadGradient());
+            }
+            layer.Backward();
+        }
+        foreach (var p in Parameters)
+        {
+            if (!p.Slot.HasGradient) Array.Clear(p.Slot.Gradient);
+        }
+    }
+
+    /// <summary>
+    /// Calls <paramref name="observer"/> with <paramref name="value"/> every time a forward pass computes it (after
+    /// any mask). The tensor is reused by the network: copy what you keep. Returns a handle that removes the hook.
+    /// </summary>
+    public IDisposable Capture(string value, Action<Tensor> observer)
+    {
+        var slot = ComputedSlot(value);
+        slot.Observers.Add(observer);
+        return new Unsubscriber(() => slot.Observers.Remove(observer));
+    }
+
+    /// <summary>
+    /// Forces channels (axis 1) of <paramref name="value"/> to zero in forward and in backward, as if they were
+    /// removed; null clears the mask. This is how a pruned structure is evaluated without rebuilding the graph.
+    /// </summary>
+    public void SetChannelMask(string value, bool[]? keep)
+    {
+        var slot = ComputedSlot(value);
+        if (keep is not null && slot.Shape.Length >= 2 && slot.Shape[1] != keep.Length)
+        {
+            throw new ArgumentException($"Value '{value}' has {slot.Shape[1]} channels; the mask has {keep.Length}.", nameof(keep));
+        }
+        slot.ChannelMask = keep?.ToArray();
+    }
+
+    /// <summary>
+    /// Recomputes every BatchNormalization's running statistics from the given batches: each batch counts equally and
+    /// no weight changes. Used to re-fit statistics after channels are removed.
+    /// </summary>
+    public void RecalibrateBatchNorm(IEnumerable<Tensor> batches, CancellationToken cancellation = default)
+    {
+        var wasTraining = Training;
+        Training = true;
+        foreach (var bn in BatchNormLayers) bn.Recalibrating = true;
+        try
+        {
+            foreach (var batch in batches)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                Forward(batch);
+            }
+        }
+        finally
+        {
+            foreach (var bn in BatchNormLayers) bn.Recalibrating = false;
+            Training = wasTraining;
+        }
+    }
+
+    /// <summary>
+    /// Copies the current weights and running statistics into <paramref name="model"/>'s initializers (by name), so
+    /// that the trained network can be saved as ONNX. The model must have the same initializers as the one built from.
+    /// </summary>
+    public void WriteWeightsTo(OnnxModel model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        foreach (var slot in _slots.Values.Where(s => s.IsPersistent))
+        {
+            if (!model.Graph.Initializers.TryGet(slot.Name, out var existing))
+            {
+                throw new ArgumentException($"The model has no initializer '{slot.Name}'.", nameof(model));
+            }
+            model.Graph.Initializers.Set(OnnxTensor.FromFloats(slot.Name, existing.Dims, (float[])slot.Data.Clone()));
+        }
+    }
+
+    private ValueSlot Slot(string name)
+    {
+        if (!_slots.TryGetValue(name, out var slot))
+        {
+            var isInitializer = _model.Graph.Initializers.TryGet(name, out var tensor);
+            slot = new ValueSlot(name) { IsPersistent = isInitializer && tensor!.IsFloat, Constant = tensor };
+            _slots[name] = slot;
+        }
+        return slot;
+    }
+
+    private ValueSlot ComputedSlot(string value) =>
+        _slots.TryGetValue(value, out var slot) && (slot == _input || _layers.Any(l => l.Outputs.Contains(slot)))
+            ? slot
+            : throw new ArgumentException($"'{value}' is not a value the network computes.", nameof(value));
+
+    /// <summary>Trainable initializers need gradients, and so does everything computed from them.</summary>
+    private void MarkTrainable()
+    {
+        foreach (var layer in _layers)
+        {
+            foreach (var slot in layer.TrainableInputs) slot.RequiresGradient = true;
+        }
+        foreach (var layer in _layers)
+        {
+            if (layer.Inputs.Any(s => s is { RequiresGradient: true }))
+            {
+                foreach (var output in layer.Outputs) output.RequiresGradient = true;
+            }
+        }
+    }
+
+    private void LoadInitializers()
+    {
+        foreach (var slot in _slots.Values.Where(s => s.IsPersistent))
+        {
+            var tensor = slot.Constant!;
+            var data = (float[])tensor.Floats.Clone();
+            var bad = Array.FindIndex(data, v => !float.IsFinite(v));
+            if (bad >= 0) throw new EngineException($"Initializer '{slot.Name}' holds {data[bad]} at element {bad}.");
+            slot.SetPersistentData(tensor.Dims.Select(d => (int)d).ToArray(), data);
+        }
+    }
+
+    private void CheckInput(int[] shape, ReadOnlySpan<float> data)
+    {
+        var text = "[" + string.Join(",", shape) + "]";
+        if (data.Length != Tensor.ElementCount(shape))
+        {
+            throw new ArgumentException($"Shape {text} needs {Tensor.ElementCount(shape)} elements; {data.Length} given.", nameof(data));
+        }
+        if (_inputInfo.Shape is { } declared)
+        {
+            var fits = declared.Length == shape.Length && declared.Select((d, i) => d.Value is not { } v || v == shape[i]).All(ok => ok);
+            if (!fits) throw new EngineException($"Input '{_inputInfo.Name}' must be {_inputInfo.ShapeText}; got {text}.");
+        }
+        for (var i = 0; i < data.Length; i++)
+        {
+            if (!float.IsFinite(data[i])) throw new EngineException($"Input '{_inputInfo.Name}' holds {data[i]} at element {i}.");
+        }
+    }
+
+    private void Plan(int[] inputShape)
+    {
+        if (_plannedShape is not null && _plannedShape.AsSpan().SequenceEqual(inputShape)) return;
+        var shapes = ShapeInference.Run(_model, new Dictionary<string, long[]> { [_input.Name] = inputShape.Select(d => (long)d).ToArray() });
+        var needed = _layers.SelectMany(l => l.Outputs.Select(o => o.Name)).ToHashSet();
+        var problems = shapes.Diagnostics.Where(d => d.Node is null || d.Node.Outputs.Any(needed.Contains)).ToList();
+        if (problems.Count > 0)
+        {
+            throw new EngineException($"The network cannot run on input {'['}{string.Join(",", inputShape)}]: {string.Join(" ", problems.Take(3))}");
+        }
+        foreach (var name in _staticValues)
+        {
+            if (!_slots.TryGetValue(name, out var slot)) continue;
+            slot.Constant = shapes.Constants.GetValueOrDefault(name);
+            if (slot.Constant is { IsFloat: true } c) slot.SetConstantData(c.Dims.Select(d => (int)d).ToArray(), c.Floats);
+        }
+        _input.Resize(inputShape);
+        foreach (var layer in _layers)
+        {
+            foreach (var output in layer.Outputs)
+            {
+                var shape = shapes.ShapeOf(output.Name) ?? throw new EngineException($"Node '{layer.Node.DisplayName}': the shape of '{output.Name}' is unknown.");
+                output.Resize(shape.Select(d => (int)d).ToArray());
+                output.EnsureGradientBuffer();
+                if (output.ChannelMask is { } mask && (shape.Length < 2 || shape[1] != mask.Length))
+                {
+                    throw new EngineException($"The channel mask of '{output.Name}' has {mask.Length} entries but the value has shape [{string.Join(",", shape)}].");
+                }
+            }
+        }
+        foreach (var layer in _layers) layer.Plan();
+        _plannedShape = (int[])inputShape.Clone();
+    }
+
+    private static void AfterCompute(ValueSlot slot)
+    {
+        if (slot.ChannelMask is not null) slot.ApplyMask(slot.Data);
+        if (slot.Observers.Count == 0) return;
+        var view = slot.AsTensor();
+        foreach (var observer in slot.Observers) observer(view);
+    }
+
+    private sealed class Unsubscriber(Action remove) : IDisposable
+    {
+        public void Dispose() => remove();
+    }
+}

@@ -1,0 +1,204 @@
+using Acp.Engine.Kernels;
+using static Acp.Engine.Tests.Conv.ConvTestSupport;
+
+namespace Acp.Engine.Tests.Conv;
+
+/// <summary>
+/// The float convolution kernels against the double reference on many geometries, with guard elements around every
+/// buffer, plus determinism and argument validation.
+/// </summary>
+public sealed class ConvKernelTests
+{
+    private const double Tolerance = 1e-4;
+
+    public static TheoryData<string> Cases => ConvCases.ConvNames;
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Forward_matches_reference(string name)
+    {
+        var g = ConvCases.Convolutions[name];
+        var rng = new Random(name.GetHashCode(StringComparison.Ordinal));
+        var x = RandomFloats(rng, g.InputLength);
+        var w = RandomFloats(rng, g.WeightLength);
+        var b = RandomFloats(rng, g.OutChannels);
+
+        foreach (var withBias in new[] { true, false })
+        {
+            var y = Output(g.OutputLength);
+            Conv2d.Forward(g, Input(x), Input(w), withBias ? Input(b) : null, y);
+            var expected = Reference.ConvForward(g, ToDouble(x, x.Length), ToDouble(w, w.Length), withBias ? ToDouble(b, b.Length) : null);
+            AssertClose(expected, y, Tolerance, $"{g} y (bias {withBias})");
+            AssertSentinels(y, g.OutputLength, $"{g} y");
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Backward_data_matches_reference(string name)
+    {
+        var g = ConvCases.Convolutions[name];
+        var rng = new Random(name.GetHashCode(StringComparison.Ordinal) + 1);
+        var dy = RandomFloats(rng, g.OutputLength);
+        var w = RandomFloats(rng, g.WeightLength);
+
+        var dx = Output(g.InputLength);
+        Conv2d.BackwardData(g, Input(dy), Input(w), dx);
+
+        AssertClose(Reference.ConvBackwardData(g, ToDouble(dy, dy.Length), ToDouble(w, w.Length)), dx, Tolerance, $"{g} dx");
+        AssertSentinels(dx, g.InputLength, $"{g} dx");
+    }
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Backward_filter_matches_reference(string name)
+    {
+        var g = ConvCases.Convolutions[name];
+        var rng = new Random(name.GetHashCode(StringComparison.Ordinal) + 2);
+        var x = RandomFloats(rng, g.InputLength);
+        var dy = RandomFloats(rng, g.OutputLength);
+
+        var dw = Output(g.WeightLength);
+        var db = Output(g.OutChannels);
+        Conv2d.BackwardFilter(g, Input(x), Input(dy), dw, db);
+
+        var (expectedDw, expectedDb) = Reference.ConvBackwardFilter(g, ToDouble(x, x.Length), ToDouble(dy, dy.Length));
+        AssertClose(expectedDw, dw, Tolerance, $"{g} dw");
+        AssertClose(expectedDb, db, Tolerance, $"{g} dbias");
+        AssertSentinels(dw, g.WeightLength, $"{g} dw");
+        AssertSentinels(db, g.OutChannels, $"{g} dbias");
+
+        var dwOnly = Output(g.WeightLength);
+        Conv2d.BackwardFilter(g, Input(x), Input(dy), dwOnly, null);
+        Assert.True(dw.AsSpan(0, (int)g.WeightLength).SequenceEqual(dwOnly.AsSpan(0, (int)g.WeightLength)), $"{g}: dw depends on whether dbias is asked for");
+    }
+
+    /// <summary>Shapes big enough that the batch is split into several slots, groups and channel blocks run in parallel.</summary>
+    public static TheoryData<string> LargeCases => new(LargeGeometries.Keys);
+
+    private static readonly Dictionary<string, ConvGeometry> LargeGeometries = new()
+    {
+        ["resnet 16->16 28x28"] = MakeConv(37, 16, 28, 28, 16, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1),
+        ["resnet 16->32 stride2"] = MakeConv(19, 16, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1),
+        ["1x1 shortcut stride2"] = MakeConv(21, 16, 28, 28, 32, 1, 1, 2, 2),
+        ["1x1 direct"] = MakeConv(17, 32, 14, 14, 64, 1, 1),
+        ["depthwise"] = MakeConv(23, 32, 14, 14, 32, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1, groups: 32),
+        ["batch1 wide"] = MakeConv(1, 24, 33, 35, 40, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1),
+        ["batch1 grouped"] = MakeConv(1, 32, 20, 20, 32, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1, groups: 4),
+        ["large image bands"] = MakeConv(2, 8, 150, 130, 8, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1),
+    };
+
+    [Theory]
+    [MemberData(nameof(LargeCases))]
+    public void Large_shapes_match_reference_and_filter_gradient_is_deterministic(string name)
+    {
+        var g = LargeGeometries[name];
+        var rng = new Random(name.Length);
+        var x = RandomFloats(rng, g.InputLength);
+        var w = RandomFloats(rng, g.WeightLength, 0.2f);
+        var dy = RandomFloats(rng, g.OutputLength);
+        var xd = ToDouble(x, x.Length);
+        var dyd = ToDouble(dy, dy.Length);
+
+        var y = Output(g.OutputLength);
+        Conv2d.Forward(g, Input(x), Input(w), null, y);
+        AssertClose(Reference.ConvForward(g, xd, ToDouble(w, w.Length), null), y, Tolerance, $"{name} y");
+        AssertSentinels(y, g.OutputLength, $"{name} y");
+
+        var dx = Output(g.InputLength);
+        Conv2d.BackwardData(g, Input(dy), Input(w), dx);
+        AssertClose(Reference.ConvBackwardData(g, dyd, ToDouble(w, w.Length)), dx, Tolerance, $"{name} dx");
+        AssertSentinels(dx, g.InputLength, $"{name} dx");
+
+        var dw1 = Output(g.WeightLength);
+        var db1 = Output(g.OutChannels);
+        Conv2d.BackwardFilter(g, Input(x), Input(dy), dw1, db1);
+        var (edw, edb) = Reference.ConvBackwardFilter(g, xd, dyd);
+        AssertClose(edw, dw1, Tolerance, $"{name} dw");
+        AssertClose(edb, db1, Tolerance, $"{name} dbias");
+        AssertSentinels(dw1, g.WeightLength, $"{name} dw");
+
+        // Determinism: fresh copies of the inputs (other addresses, other thread interleavings) give the same bits.
+        for (var repeat = 0; repeat < 3; repeat++)
+        {
+            var dw2 = Output(g.WeightLength);
+            var db2 = Output(g.OutChannels);
+            Conv2d.BackwardFilter(g, Input(x), Input(dy), dw2, db2);
+            Assert.True(BitwiseEqual(dw1, dw2), $"{name}: BackwardFilter dw differs between runs");
+            Assert.True(BitwiseEqual(db1, db2), $"{name}: BackwardFilter dbias differs between runs");
+            var y2 = Output(g.OutputLength);
+            Conv2d.Forward(g, Input(x), Input(w), null, y2);
+            Assert.True(BitwiseEqual(y, y2), $"{name}: Forward differs between runs");
+            var dx2 = Output(g.InputLength);
+            Conv2d.BackwardData(g, Input(dy), Input(w), dx2);
+            Assert.True(BitwiseEqual(dx, dx2), $"{name}: BackwardData differs between runs");
+        }
+    }
+
+    [Fact]
+    public void Empty_batch_zeroes_the_filter_gradients_and_touches_nothing_else()
+    {
+        var g = MakeConv(0, 4, 5, 5, 3, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1);
+        var dw = Output(g.WeightLength);
+        var db = Output(g.OutChannels);
+        Conv2d.BackwardFilter(g, [], [], dw, db);
+        Assert.All(dw.Take((int)g.WeightLength), v => Assert.Equal(0f, v));
+        Assert.All(db.Take(g.OutChannels), v => Assert.Equal(0f, v));
+        var y = Output(0);
+        Conv2d.Forward(g, [], new float[g.WeightLength], null, y);
+        AssertSentinels(y, 0, "y");
+    }
+
+    [Theory]
+    [InlineData(28, 3, 1, 1, 1, 28)]
+    [InlineData(28, 3, 2, 1, 1, 14)]
+    [InlineData(7, 3, 2, 0, 0, 3)]
+    [InlineData(7, 3, 1, 2, 0, 7)]
+    [InlineData(10, 3, 1, 0, 0, 6)] // dilation 2 below: span 5
+    public void Output_size_follows_the_onnx_formula(int input, int kernel, int stride, int padBefore, int padAfter, int expected)
+    {
+        var dilation = input == 10 ? 2 : 1;
+        var g = new ConvGeometry(1, 1, input, input, 1, kernel, kernel, stride, stride, padBefore, padBefore, padAfter, padAfter, dilation, dilation, 1);
+        g.Validate();
+        Assert.Equal(expected, g.OutHeight);
+        Assert.Equal(expected, g.OutWidth);
+    }
+
+    [Theory]
+    [InlineData("groups", 1, 6, 5, 5, 4, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1, 4, "4")]
+    [InlineData("stride", 1, 4, 5, 5, 4, 3, 3, 0, 1, 0, 0, 0, 0, 1, 1, 1, "0")]
+    [InlineData("pad", 1, 4, 5, 5, 4, 3, 3, 1, 1, -1, 0, 0, 0, 1, 1, 1, "-1")]
+    [InlineData("kernel too large", 1, 4, 5, 5, 4, 7, 3, 1, 1, 0, 0, 0, 0, 1, 1, 1, "7")]
+    [InlineData("dilated kernel too large", 1, 4, 5, 5, 4, 3, 3, 1, 1, 0, 0, 0, 0, 3, 1, 1, "7")]
+    [InlineData("dilation", 1, 4, 5, 5, 4, 3, 3, 1, 1, 0, 0, 0, 0, 1, 0, 1, "0")]
+    public void Invalid_geometry_throws_with_the_numbers(string what, int n, int cin, int h, int w, int cout, int kh, int kw,
+        int sh, int sw, int pt, int pl, int pb, int pr, int dh, int dw, int groups, string number)
+    {
+        var g = new ConvGeometry(n, cin, h, w, cout, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw, groups);
+        var e = Assert.Throws<ArgumentException>(g.Validate);
+        Assert.Contains(number, e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => Conv2d.Forward(g, new float[1000], new float[1000], null, new float[1000]));
+        _ = what;
+    }
+
+    [Fact]
+    public void Short_buffers_throw_with_the_sizes()
+    {
+        var g = MakeConv(2, 3, 5, 5, 4, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1);
+        var x = new float[g.InputLength];
+        var w = new float[g.WeightLength];
+        var y = new float[g.OutputLength];
+        var e = Assert.Throws<ArgumentException>(() => Conv2d.Forward(g, x, w, null, new float[g.OutputLength - 1]));
+        Assert.Contains($"{g.OutputLength - 1}", e.Message, StringComparison.Ordinal);
+        Assert.Contains($"{g.OutputLength}", e.Message, StringComparison.Ordinal);
+        Assert.Equal("y", e.ParamName);
+        Assert.Throws<ArgumentException>(() => Conv2d.Forward(g, new float[g.InputLength - 1], w, null, y));
+        Assert.Throws<ArgumentException>(() => Conv2d.Forward(g, x, w, new float[3], y));
+        Assert.Throws<ArgumentException>(() => Conv2d.BackwardData(g, y, new float[g.WeightLength - 1], x));
+        Assert.Throws<ArgumentException>(() => Conv2d.BackwardFilter(g, x, y, w, new float[1]));
+        Assert.Throws<ArgumentException>(() => Conv2d.BackwardFilter(g, x, new float[3], w, null));
+    }
+
+    internal static bool BitwiseEqual(float[] a, float[] b) =>
+        a.Length == b.Length && a.Select(BitConverter.SingleToInt32Bits).SequenceEqual(b.Select(BitConverter.SingleToInt32Bits));
+}
