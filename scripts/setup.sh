@@ -52,3 +52,4 @@ fi
 
 # 3. Test fixtures (the generator keeps a stamp and returns at once when they are current).
 /usr/bin/python3 "$repo/tools/generate_fixtures.py" --out "$cache/fixtures"
+/usr/bin/python3 "$repo/tools/generate_engine_fixtures.py" --out "$cache/engine-fixtures"

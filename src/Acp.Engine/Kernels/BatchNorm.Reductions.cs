@@ -1,15 +1,15 @@
-using System.Numerics;
 using System.Diagnostics;
+using System.Numerics;
 using System.Runtime.InteropServices;
 
 namespace Acp.Engine.Kernels;
 
 /// <summary>
 /// Float-to-double reductions with a fixed association order, shared by the BatchNorm, Broadcast and Losses
-/// kernels. TensorPrimitives only reduces in the element type (float), and its vectorised loops may start at an
-/// alignment boundary of the buffer, so its rounding can depend on where the GC placed an array; these loops widen
-/// every element to double, keep one partial sum per vector lane in lane order and combine them the same
-/// way every time, so a given input on a given machine always produces the same bits.
+/// kernels. TensorPrimitives reduces only in the element type, so a float sum over a large channel (n·hw can be
+/// millions of values) would lose digits; these loops widen every element to double, keep one partial sum per vector
+/// lane and combine them the same way every time, so a given input on a given machine always produces the same bits
+/// and the order is ours rather than a library implementation detail.
 /// </summary>
 internal static class DoubleReductions
 {

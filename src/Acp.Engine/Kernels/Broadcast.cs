@@ -355,7 +355,7 @@ public static class Broadcast
             {
                 var baseOffset = Offset(block, keptAxes, dims, sourceStrides);
                 var acc = new double[inner];
-                for (var r = 1; r < reducedCount; r++)
+                for (var r = 0; r < reducedCount; r++)
                 {
                     var offset = baseOffset + Offset(r, reducedAxes, dims, sourceStrides);
                     DoubleReductions.AddTo(acc, source.AsSpan((int)offset, inner));
@@ -375,7 +375,7 @@ public static class Broadcast
             {
                 var baseOffset = Offset(element, keptAxes, dims, sourceStrides);
                 var sum = 0.0;
-                for (var r = 1; r < reducedCount; r++)
+                for (var r = 0; r < reducedCount; r++)
                 {
                     var offset = baseOffset + Offset(r, reducedAxes, dims, sourceStrides);
                     sum += DoubleReductions.Sum(source.AsSpan((int)offset, inner));

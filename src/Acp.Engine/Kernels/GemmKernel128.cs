@@ -14,16 +14,25 @@ internal readonly unsafe struct GemmKernel128 : IGemmKernel
 
     public static int Nr => 8;
 
-    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Tile(int kc, float* a, nint ars, nint acs, float* b, nint bs, float* c, nint ldc,
         int mr, int nr, float alpha, float beta)
     {
         if (nr == 8)
         {
             Full(kc, a, ars, acs, b, bs, c, ldc, mr, alpha, beta);
-            return;
         }
+        else
+        {
+            Edge(kc, a, ars, acs, b, bs, c, ldc, mr, nr, alpha, beta);
+        }
+    }
 
+    [SkipLocalsInit]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Edge(int kc, float* a, nint ars, nint acs, float* b, nint bs, float* c, nint ldc,
+        int mr, int nr, float alpha, float beta)
+    {
         // kc ≤ GemmManaged.KcMax keeps this within 8 KiB of stack.
         var panel = stackalloc float[kc * 8];
         for (var p = 0; p < kc; p++)
@@ -123,6 +132,7 @@ internal readonly unsafe struct GemmKernelScalar : IGemmKernel
 
     public static int Nr => 4;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile(int kc, float* a, nint ars, nint acs, float* b, nint bs, float* c, nint ldc,
         int mr, int nr, float alpha, float beta)
     {
@@ -148,6 +158,7 @@ internal readonly unsafe struct GemmKernelScalar : IGemmKernel
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Full(int kc, float* a, nint ars, nint acs, float* b, nint bs, float* c, nint ldc,
         float alpha, float beta)
     {

@@ -14,6 +14,7 @@ internal readonly unsafe struct GemmKernel256 : IGemmKernel
 
     public static int Nr => 16;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Tile(int kc, float* a, nint ars, nint acs, float* b, nint bs, float* c, nint ldc,
         int mr, int nr, float alpha, float beta)
     {

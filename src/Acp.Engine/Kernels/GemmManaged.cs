@@ -122,27 +122,40 @@ internal static unsafe class GemmManaged
         General<GemmKernel512>(transA, transB, packA, packB || transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Drive<TKernel>(bool transA, bool transB, int m, int n, int k, float alpha,
         float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc)
         where TKernel : struct, IGemmKernel
     {
-        // C = op(A)·op(B) ⇔ Cᵀ = op(B)ᵀ·op(A)ᵀ. With Bᵀ stored, op(B)ᵀ is B as stored, which the kernels read in
-        // place; the operand to be transposed into panels becomes A. Worth it when A is the smaller (backward-filter
-        // convolutions: m = output channels, n = input channels × kernel area), and always for Aᵀ·Bᵀ, which turns into
-        // a plain product of the stored matrices. The price is a transposed copy of C, small next to A and B for
-        // these shapes.
-        if (transB && (transA || m < n) && (long)m * n <= SwapScratchLimit)
+        if (ShouldSwap(transA, transB, m, n, k))
         {
             var ct = Scratch(ref transposedC, m * n);
             var swappedTransB = !transA;
             var (swappedPackA, swappedPackB) = ShouldPack(false, swappedTransB, n, m, k);
             General<TKernel>(false, swappedTransB, swappedPackA, swappedPackB, n, m, k, alpha, b, ldb, a, lda, 0f, ct, m);
-            MergeTransposed(m, n, ct, beta, c, ldc);
+            GemmPacking.MergeTransposed(m, n, ct, beta, c, ldc);
             return;
         }
 
         var (packA, packB) = ShouldPack(transA, transB, m, n, k);
         General<TKernel>(transA, transB, packA, packB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /// <summary>
+    /// Whether to compute Cᵀ = op(B)ᵀ·op(A)ᵀ instead of C = op(A)·op(B). With Bᵀ stored, op(B)ᵀ is B as stored, which
+    /// the kernels read in place, so the operand that must be transposed into panels becomes A (nothing at all for
+    /// Aᵀ·Bᵀ); the price is a transposed copy of C. Worth it when A and C together are smaller than B, as in
+    /// backward-filter convolutions (m = output channels, k = pixels).
+    /// </summary>
+    internal static bool ShouldSwap(bool transA, bool transB, int m, int n, int k)
+    {
+        if (!transB || (long)m * n > SwapScratchLimit)
+        {
+            return false;
+        }
+
+        var swappedCost = (transA ? 0 : (long)m * k) + (long)m * n;
+        return swappedCost < (long)n * k;
     }
 
     /// <summary>
@@ -176,6 +189,10 @@ internal static unsafe class GemmManaged
     [ThreadStatic]
     private static float[]? transposedC;
 
+    internal static bool ExperimentRowOrder;
+    internal static int ExperimentNc = NcMax;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void General<TKernel>(bool transA, bool transB, bool packA, bool packB, int m, int n, int k,
         float alpha, float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc)
         where TKernel : struct, IGemmKernel
@@ -186,7 +203,7 @@ internal static unsafe class GemmManaged
         // Equal blocks rather than full ones plus a short remainder: a short k-block would pay the per-tile C
         // traffic for little work.
         var kcStep = Balanced(k, KcMax);
-        var ncStep = packB ? RoundUp(Balanced(n, NcMax), nr) : n;
+        var ncStep = packB || ExperimentRowOrder ? RoundUp(Balanced(n, ExperimentNc), nr) : n;
         var mcStep = packA ? RoundUp(Balanced(m, McMax), mr) : m;
 
         // Element (i, p) of op(A) is a[i * ars + p * acs].
@@ -222,6 +239,32 @@ internal static unsafe class GemmManaged
                         GemmPacking.PackA(a + ic * ars + pc * acs, ars, acs, mc, kc, mr, ap);
                     }
 
+                    if (ExperimentRowOrder)
+                    {
+                        for (var ir = 0; ir < mc; ir += mr)
+                        {
+                            for (var jr = 0; jr < nc; jr += nr)
+                            {
+                                var nrHere = Math.Min(nr, nc - jr);
+                                var bt = packB ? bp + (nint)jr * kc : b + pc * ldb + jc + jr;
+                                var bs = packB ? nr : ldb;
+                                var ct = c + ic * ldc + jc + jr;
+                                if (packA)
+                                {
+                                    TKernel.Tile(kc, ap + (nint)ir * kc, 1, mr, bt, bs, ct + ir * ldc, ldc,
+                                        Math.Min(mr, mc - ir), nrHere, alpha, betaK);
+                                }
+                                else
+                                {
+                                    TKernel.Tile(kc, a + (ic + ir) * ars + pc * acs, ars, acs, bt, bs, ct + ir * ldc, ldc,
+                                        Math.Min(mr, mc - ir), nrHere, alpha, betaK);
+                                }
+                            }
+                        }
+
+                        continue;
+                    }
+
                     for (var jr = 0; jr < nc; jr += nr)
                     {
                         var nrHere = Math.Min(nr, nc - jr);
@@ -242,30 +285,6 @@ internal static unsafe class GemmManaged
                             }
                         }
                     }
-                }
-            }
-        }
-    }
-
-    /// <summary>C = ctᵀ + beta · C, where ct is n×m with row stride m; beta = 0 ignores C.</summary>
-    private static void MergeTransposed(int m, int n, float* ct, float beta, float* c, nint ldc)
-    {
-        for (var i = 0; i < m; i++)
-        {
-            var row = c + i * ldc;
-            var col = ct + i;
-            if (beta == 0)
-            {
-                for (var j = 0; j < n; j++)
-                {
-                    row[j] = col[(nint)j * m];
-                }
-            }
-            else
-            {
-                for (var j = 0; j < n; j++)
-                {
-                    row[j] = col[(nint)j * m] + beta * row[j];
                 }
             }
         }

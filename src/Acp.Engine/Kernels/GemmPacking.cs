@@ -16,6 +16,7 @@ internal static unsafe class GemmPacking
     /// Packs rows [0, mc) × columns [0, kc) of op(A), where op(A)[i, p] = a[i·ars + p·acs] and one of ars, acs is 1,
     /// into ⌈mc / mr⌉ panels of kc × mr.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PackA(float* a, nint ars, nint acs, int mc, int kc, int mr, float* dst)
     {
         for (var i0 = 0; i0 < mc; i0 += mr)
@@ -39,6 +40,7 @@ internal static unsafe class GemmPacking
     /// Packs rows [0, kc) × columns [0, nc) of op(B), where op(B)[p, j] = b[p·bs + j] when not
     /// <paramref name="transposed"/> and b[j·bs + p] when it is, into ⌈nc / nr⌉ panels of kc × nr.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal static void PackB(float* b, nint bs, bool transposed, int kc, int nc, int nr, float* dst)
     {
         for (var j0 = 0; j0 < nc; j0 += nr)
@@ -134,6 +136,84 @@ internal static unsafe class GemmPacking
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Transpose8x8(float* src, nint ss, float* dst, nint ds)
     {
+        Load8x8Transposed(src, ss, out var o0, out var o1, out var o2, out var o3, out var o4, out var o5, out var o6, out var o7);
+        Avx.Store(dst, o0);
+        Avx.Store(dst + ds, o1);
+        Avx.Store(dst + 2 * ds, o2);
+        Avx.Store(dst + 3 * ds, o3);
+        Avx.Store(dst + 4 * ds, o4);
+        Avx.Store(dst + 5 * ds, o5);
+        Avx.Store(dst + 6 * ds, o6);
+        Avx.Store(dst + 7 * ds, o7);
+    }
+
+    /// <summary>
+    /// C = ctᵀ + beta · C on the m×n window, where ct is n×m with row stride m; beta = 0 ignores C. Used when a
+    /// product was computed transposed.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void MergeTransposed(int m, int n, float* ct, float beta, float* c, nint ldc)
+    {
+        var i = 0;
+        if (Avx.IsSupported)
+        {
+            var bv = Vector256.Create(beta);
+            for (; i + 8 <= m; i += 8)
+            {
+                var j = 0;
+                for (; j + 8 <= n; j += 8)
+                {
+                    var d = c + i * ldc + j;
+                    Load8x8Transposed(ct + (nint)j * m + i, m, out var o0, out var o1, out var o2, out var o3,
+                        out var o4, out var o5, out var o6, out var o7);
+                    if (beta != 0)
+                    {
+                        o0 = Fma.IsSupported ? Fma.MultiplyAdd(Avx.LoadVector256(d), bv, o0) : o0 + Avx.LoadVector256(d) * bv;
+                        o1 = Fma.IsSupported ? Fma.MultiplyAdd(Avx.LoadVector256(d + ldc), bv, o1) : o1 + Avx.LoadVector256(d + ldc) * bv;
+                        o2 = Fma.IsSupported ? Fma.MultiplyAdd(Avx.LoadVector256(d + 2 * ldc), bv, o2) : o2 + Avx.LoadVector256(d + 2 * ldc) * bv;
+                        o3 = Fma.IsSupported ? Fma.MultiplyAdd(Avx.LoadVector256(d + 3 * ldc), bv, o3) : o3 + Avx.LoadVector256(d + 3 * ldc) * bv;
+                        o4 = Fma.IsSupported ? Fma.MultiplyAdd(Avx.LoadVector256(d + 4 * ldc), bv, o4) : o4 + Avx.LoadVector256(d + 4 * ldc) * bv;
+                        o5 = Fma.IsSupported ? Fma.MultiplyAdd(Avx.LoadVector256(d + 5 * ldc), bv, o5) : o5 + Avx.LoadVector256(d + 5 * ldc) * bv;
+                        o6 = Fma.IsSupported ? Fma.MultiplyAdd(Avx.LoadVector256(d + 6 * ldc), bv, o6) : o6 + Avx.LoadVector256(d + 6 * ldc) * bv;
+                        o7 = Fma.IsSupported ? Fma.MultiplyAdd(Avx.LoadVector256(d + 7 * ldc), bv, o7) : o7 + Avx.LoadVector256(d + 7 * ldc) * bv;
+                    }
+
+                    Avx.Store(d, o0);
+                    Avx.Store(d + ldc, o1);
+                    Avx.Store(d + 2 * ldc, o2);
+                    Avx.Store(d + 3 * ldc, o3);
+                    Avx.Store(d + 4 * ldc, o4);
+                    Avx.Store(d + 5 * ldc, o5);
+                    Avx.Store(d + 6 * ldc, o6);
+                    Avx.Store(d + 7 * ldc, o7);
+                }
+
+                MergeTransposedScalar(i, i + 8, j, n, m, ct, beta, c, ldc);
+            }
+        }
+
+        MergeTransposedScalar(i, m, 0, n, m, ct, beta, c, ldc);
+    }
+
+    private static void MergeTransposedScalar(int i0, int i1, int j0, int j1, int m, float* ct, float beta, float* c, nint ldc)
+    {
+        for (var i = i0; i < i1; i++)
+        {
+            var row = c + i * ldc;
+            var col = ct + i;
+            for (var j = j0; j < j1; j++)
+            {
+                row[j] = beta == 0 ? col[(nint)j * m] : col[(nint)j * m] + beta * row[j];
+            }
+        }
+    }
+
+    /// <summary>Loads the 8×8 block at <paramref name="src"/> (row stride ss) and returns its columns.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Load8x8Transposed(float* src, nint ss, out Vector256<float> o0, out Vector256<float> o1,
+        out Vector256<float> o2, out Vector256<float> o3, out Vector256<float> o4, out Vector256<float> o5,
+        out Vector256<float> o6, out Vector256<float> o7)
+    {
         var r0 = Avx.LoadVector256(src);
         var r1 = Avx.LoadVector256(src + ss);
         var r2 = Avx.LoadVector256(src + 2 * ss);
@@ -162,13 +242,13 @@ internal static unsafe class GemmPacking
         var u6 = Avx.Shuffle(t5, t7, 0x44);
         var u7 = Avx.Shuffle(t5, t7, 0xEE);
 
-        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
-        Avx.Store(dst + ds, Avx.Permute2x128(u1, u5, 0x20));
-        Avx.Store(dst + 2 * ds, Avx.Permute2x128(u2, u6, 0x20));
-        Avx.Store(dst + 3 * ds, Avx.Permute2x128(u3, u7, 0x20));
-        Avx.Store(dst + 4 * ds, Avx.Permute2x128(u0, u4, 0x31));
-        Avx.Store(dst + 5 * ds, Avx.Permute2x128(u1, u5, 0x31));
-        Avx.Store(dst + 6 * ds, Avx.Permute2x128(u2, u6, 0x31));
-        Avx.Store(dst + 7 * ds, Avx.Permute2x128(u3, u7, 0x31));
+        o0 = Avx.Permute2x128(u0, u4, 0x20);
+        o1 = Avx.Permute2x128(u1, u5, 0x20);
+        o2 = Avx.Permute2x128(u2, u6, 0x20);
+        o3 = Avx.Permute2x128(u3, u7, 0x20);
+        o4 = Avx.Permute2x128(u0, u4, 0x31);
+        o5 = Avx.Permute2x128(u1, u5, 0x31);
+        o6 = Avx.Permute2x128(u2, u6, 0x31);
+        o7 = Avx.Permute2x128(u3, u7, 0x31);
     }
 }

@@ -15,6 +15,20 @@ public static class Fixtures
     /// <summary>The folder holding the generated models.</summary>
     public static string Directory => DirectoryPath.Value;
 
+    /// <summary>
+    /// The folder of tools/generate_engine_fixtures.py: ResNet-20 models with PyTorch's gradients, running statistics
+    /// and SGD steps for a fixed batch.
+    /// </summary>
+    public static string EngineDirectory => Path.Combine(Path.GetDirectoryName(Directory)!, "engine-fixtures");
+
+    /// <summary>Full path of an engine fixture file.</summary>
+    public static string EnginePathOf(string file)
+    {
+        var path = Path.Combine(EngineDirectory, file);
+        if (!File.Exists(path)) throw new FileNotFoundException($"Engine fixture '{file}' is missing from {EngineDirectory}; run scripts/setup.sh.", path);
+        return path;
+    }
+
     /// <summary>The torchvision models, each exported with BatchNormalization folded and kept.</summary>
     public static readonly string[] TorchvisionNames = ["resnet18", "resnet50", "mobilenet_v2", "densenet121", "vgg11_bn"];
 
@@ -42,9 +56,12 @@ public static class Fixtures
         ManifestJson.Value.TryGetProperty(file, out var entry) ? entry : throw new KeyNotFoundException($"No manifest entry for '{file}'.");
 
     /// <summary>A little-endian float32 file written by the generator (PyTorch inputs and outputs).</summary>
-    public static float[] ReadFloats(string file)
+    public static float[] ReadFloats(string file) => ReadFloatsAt(PathOf(file));
+
+    /// <summary>A little-endian float32 file at a full path.</summary>
+    public static float[] ReadFloatsAt(string path)
     {
-        var bytes = File.ReadAllBytes(PathOf(file));
+        var bytes = File.ReadAllBytes(path);
         var result = new float[bytes.Length / 4];
         Buffer.BlockCopy(bytes, 0, result, 0, result.Length * 4);
         return result;
