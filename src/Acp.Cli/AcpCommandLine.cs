@@ -19,6 +19,7 @@ public static class AcpCommandLine
         root.Options.Add(Verbose);
         root.Options.Add(Quiet);
         root.Subcommands.Add(InspectCommand.Create(output, error));
+        root.Subcommands.Add(EvalCommand.Create(output, error));
         return root;
     }
 

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Acp.Engine;
+using Acp.Engine.Data;
 using Acp.Onnx;
 using Acp.Onnx.Runtime;
 
@@ -33,7 +35,7 @@ internal static class CommandRunner
 
     private static int ExitCodeOf(Exception e) => e switch
     {
-        OnnxModelException or FileNotFoundException or DirectoryNotFoundException or ArgumentException => ExitCodes.InvalidInput,
+        OnnxModelException or EngineException or DatasetException or FileNotFoundException or DirectoryNotFoundException or ArgumentException => ExitCodes.InvalidInput,
         OrtException or IOException or UnauthorizedAccessException or InvalidOperationException => ExitCodes.Failure,
         _ => ExitCodes.InternalError,
     };

@@ -1,18 +1,11 @@
 using System.Text.Json;
 using Acp.Onnx.Tests.Support;
+using static Acp.Cli.Tests.CliHarness;
 
 namespace Acp.Cli.Tests;
 
 public sealed class InspectCommandTests
 {
-    private static async Task<(int Code, string Out, string Err)> Acp(params string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        var code = await AcpCommandLine.InvokeAsync(args, output, error);
-        return (code, output.ToString(), error.ToString());
-    }
-
     [Theory]
     [InlineData("resnet18.bn.onnx")]
     [InlineData("mobilenet_v2.folded.onnx")]
@@ -20,7 +13,7 @@ public sealed class InspectCommandTests
     {
         var manifest = Fixtures.Manifest(file);
 
-        var (code, output, error) = await Acp("inspect", Fixtures.PathOf(file), "--json");
+        var (code, output, error) = await RunAcp("inspect", Fixtures.PathOf(file), "--json");
 
         Assert.Equal(0, code);
         Assert.Equal("", error);
@@ -38,8 +31,8 @@ public sealed class InspectCommandTests
     public async Task Batch_scales_macs_and_shapes()
     {
         var path = Fixtures.PathOf("resnet18.folded.onnx");
-        var one = JsonDocument.Parse((await Acp("inspect", path, "--json")).Out).RootElement;
-        var four = JsonDocument.Parse((await Acp("inspect", path, "--json", "--batch", "4")).Out).RootElement;
+        var one = JsonDocument.Parse((await RunAcp("inspect", path, "--json")).Out).RootElement;
+        var four = JsonDocument.Parse((await RunAcp("inspect", path, "--json", "--batch", "4")).Out).RootElement;
         Assert.Equal(4 * one.GetProperty("totalMacs").GetInt64(), four.GetProperty("totalMacs").GetInt64());
         Assert.Equal(one.GetProperty("totalParams").GetInt64(), four.GetProperty("totalParams").GetInt64());
         Assert.Equal("[4,10]", four.GetProperty("layers").EnumerateArray().Last().GetProperty("outputShape").GetString());
@@ -48,7 +41,7 @@ public sealed class InspectCommandTests
     [Fact]
     public async Task Table_lists_layers_totals_and_interface()
     {
-        var (code, output, _) = await Acp("inspect", Fixtures.PathOf("resnet18.bn.onnx"));
+        var (code, output, _) = await RunAcp("inspect", Fixtures.PathOf("resnet18.bn.onnx"));
         Assert.Equal(0, code);
         Assert.Contains("[batch,3,64,64]", output);
         Assert.Contains("/conv1/Conv", output);
@@ -59,7 +52,7 @@ public sealed class InspectCommandTests
     [Fact]
     public async Task Unknown_operators_are_reported_not_fatal()
     {
-        var (code, output, _) = await Acp("inspect", Fixtures.PathOf("edge_unknown_op.noort.onnx"));
+        var (code, output, _) = await RunAcp("inspect", Fixtures.PathOf("edge_unknown_op.noort.onnx"));
         Assert.Equal(0, code);
         Assert.Contains("com.acp.test.Mystery", output);
         Assert.Contains("Not understood", output);
@@ -72,7 +65,7 @@ public sealed class InspectCommandTests
         try
         {
             await File.WriteAllTextAsync(file, "not a model");
-            var (code, output, error) = await Acp("inspect", file);
+            var (code, output, error) = await RunAcp("inspect", file);
             Assert.Equal(ExitCodes.InvalidInput, code);
             Assert.Equal("", output);
             var line = Assert.Single(error.TrimEnd().Split('\n'));
@@ -87,7 +80,7 @@ public sealed class InspectCommandTests
     [Fact]
     public async Task Verbose_adds_the_stack_trace()
     {
-        var (code, _, error) = await Acp("inspect", "/nonexistent.onnx", "--verbose");
+        var (code, _, error) = await RunAcp("inspect", "/nonexistent.onnx", "--verbose");
         Assert.Equal(ExitCodes.InvalidInput, code);
         Assert.Contains("/nonexistent.onnx: file not found.", error);
         Assert.Contains(" at ", error);
@@ -100,7 +93,7 @@ public sealed class InspectCommandTests
     [InlineData("no-such-verb")]
     public async Task Usage_errors_exit_with_1(params string[] args)
     {
-        var (code, _, error) = await Acp(args);
+        var (code, _, error) = await RunAcp(args);
         Assert.Equal(ExitCodes.Usage, code);
         Assert.NotEqual("", error);
     }

@@ -132,7 +132,8 @@ public static class Broadcast
                     break;
                 case BinaryOp.Div:
                 {
-                    // −dy·a/b² as ((dy·a)/b)/b: dividing twice never squares b, so it cannot overflow where a/b does not.
+                    // −dy·a/b² as ((dy·a)/b)/b: b² alone overflows for |b| > ~1.8e19 (and underflows to 0 for |b| < ~1e-19)
+                    // where the quotients are still finite.
                     var count = (int)plan.CountY;
                     var t = ArrayPool<float>.Shared.Rent(Math.Max(1, count));
                     try

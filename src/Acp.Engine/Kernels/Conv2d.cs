@@ -1,3 +1,5 @@
+using System.Buffers;
+
 namespace Acp.Engine.Kernels;
 
 /// <summary>
@@ -7,19 +9,26 @@ namespace Acp.Engine.Kernels;
 /// accumulated into. Inputs and outputs must not overlap.
 /// </summary>
 /// <remarks>
-/// Layers with one input channel per group (depthwise, with any channel multiplier) run a direct SIMD kernel; the
-/// rest lower each image and group to <see cref="Gemm.Multiply"/> over an im2col band (a 1×1, stride-1, unpadded
-/// layer multiplies the input in place). Work is spread over images, groups and, when those are too few for the
-/// machine, over output-row bands or channel blocks. Every result is a function of the inputs and the geometry
-/// alone: no element is ever summed in an order that depends on thread scheduling.
+/// Layers with one input channel per group (depthwise, with any channel multiplier) run a direct SIMD kernel. The
+/// rest lower to <see cref="Gemm.Multiply"/> over im2col columns, one group at a time, on tiles that are either a band
+/// of output rows of one image (large images) or several whole images side by side (small images, where one image
+/// alone would make a GEMM too thin to run fast); a 1×1, stride-1, unpadded layer multiplies the input in place.
+/// Tiles, groups and, for small batches, channel blocks are spread over the thread pool. Every result is a function of
+/// the inputs and the geometry alone: no element is summed in an order that depends on thread scheduling.
 /// </remarks>
 public static unsafe class Conv2d
 {
     /// <summary>
-    /// Target size in floats of one worker's im2col band. 128 Ki floats (512 KiB) keeps the band and the GEMM's
-    /// packed panels inside a typical 1–2 MiB L2 while leaving whole 28×28 and 32×32 images to one band.
+    /// Target size in floats of one worker's column matrix. 256 Ki floats (1 MiB) keeps it and the GEMM's packed
+    /// panels inside a 2 MiB L2 while leaving whole 28×28 images with 16 or 32 channels in one tile.
     /// </summary>
-    private const int ColumnBudget = 128 * 1024;
+    private const int ColumnBudget = 256 * 1024;
+
+    /// <summary>
+    /// Columns (output pixels) a tile aims for when images are small: below a few hundred, GEMM time goes into
+    /// packing and edge handling rather than multiply-adds (measured with OpenBLAS on 7×7 and 14×14 layers).
+    /// </summary>
+    private const int TargetColumns = 768;
 
     /// <summary>Upper bound on the per-slot partial weight gradients BackwardFilter keeps (floats, all slots).</summary>
     private const long SlotBudget = 4L * 1024 * 1024;
@@ -46,49 +55,75 @@ public static unsafe class Conv2d
             return;
         }
 
-        var plan = new Plan(g);
-        // Bands of output rows are independent in the forward pass, so they also serve to feed idle workers
-        // when the batch is small (batch-1 inference).
-        var bandRows = plan.BandRows(ColumnBudget, g.Batch * g.Groups);
-        var bands = (plan.OutH + bandRows - 1) / bandRows;
-        var scratch = plan.Direct ? 0 : plan.K * bandRows * plan.OutW;
-        var perItem = (long)plan.Cgo * plan.K * bandRows * plan.OutW;
+        var p = new Plan(g);
+        var tile = p.ChooseTile(g.Batch, g.Groups, g.Batch, allowBands: true);
+        var tiles = CeilDiv(g.Batch, tile.Images);
+        var bands = CeilDiv(p.OutH, tile.Rows);
+        var cols = tile.Images * tile.Rows * p.OutW;
+        var direct = p.Direct && tile.Images == 1;
+        var colLength = direct ? 0 : p.K * cols;
+        var outLength = tile.Images > 1 ? p.Cgo * cols : 0;
+        var phaseLength = p.Columns.Split ? p.Cgi * p.Columns.ChannelLength : 0;
+        var perItem = (long)p.Cgo * p.K * cols;
 
-        ConvSimd.For(g.Batch * g.Groups * bands, scratch, perItem, (item, col) =>
+        ConvSimd.For(tiles * g.Groups * bands, colLength + outLength + phaseLength, perItem, (item, scratch) =>
         {
             var band = item % bands;
-            var ng = item / bands;
-            var n = ng / g.Groups;
-            var grp = ng % g.Groups;
-            var oh0 = band * bandRows;
-            var oh1 = Math.Min(plan.OutH, oh0 + bandRows);
-            var nb = (oh1 - oh0) * plan.OutW;
-            var xOffset = ((long)n * g.InChannels + grp * plan.Cgi) * plan.InPlane;
-            var yOffset = ((long)n * g.OutChannels + grp * plan.Cgo) * plan.OutPlane + oh0 * plan.OutW;
-            var a = w.AsSpan(grp * plan.Cgo * plan.K, plan.Cgo * plan.K);
-            var c = y.AsSpan((int)yOffset, (plan.Cgo - 1) * plan.OutPlane + nb);
-            if (plan.Direct)
+            var grp = item / bands % g.Groups;
+            var n0 = item / bands / g.Groups * tile.Images;
+            var n1 = Math.Min(g.Batch, n0 + tile.Images);
+            var weights = w.AsSpan(grp * p.Cgo * p.K, p.Cgo * p.K);
+            if (tile.Images == 1)
             {
-                // 1×1, stride 1, no padding: the input planes already are the column matrix (OH = H, OW = W).
-                var b = x.AsSpan((int)xOffset + oh0 * plan.OutW, (plan.K - 1) * plan.InPlane + nb);
-                Gemm.Multiply(false, false, plan.Cgo, nb, plan.K, 1f, a, plan.K, b, plan.InPlane, 0f, c, plan.OutPlane);
-            }
-            else
-            {
-                fixed (float* px = x, pc = col)
+                var oh0 = band * tile.Rows;
+                var oh1 = Math.Min(p.OutH, oh0 + tile.Rows);
+                var nb = (oh1 - oh0) * p.OutW;
+                var yOffset = (int)(p.OutputOffset(n0, grp) + oh0 * p.OutW);
+                var c = y.AsSpan(yOffset, (p.Cgo - 1) * p.OutPlane + nb);
+                if (direct)
                 {
-                    Im2Col.Pack(g, px + xOffset, plan.Cgi, oh0, oh1, pc);
+                    // 1×1, stride 1, no padding: the input planes already are the column matrix (OH = H, OW = W).
+                    var b = x.AsSpan((int)p.InputOffset(n0, grp) + oh0 * p.OutW, (p.K - 1) * p.InPlane + nb);
+                    Gemm.Multiply(false, false, p.Cgo, nb, p.K, 1f, weights, p.K, b, p.InPlane, 0f, c, p.OutPlane);
                 }
-                Gemm.Multiply(false, false, plan.Cgo, nb, plan.K, 1f, a, plan.K, col.AsSpan(0, plan.K * nb), nb, 0f, c, plan.OutPlane);
+                else
+                {
+                    fixed (float* px = x, ps = scratch)
+                    {
+                        p.PackImage(px + p.InputOffset(n0, grp), oh0, oh1, ps, nb, ps + colLength + outLength);
+                    }
+                    Gemm.Multiply(false, false, p.Cgo, nb, p.K, 1f, weights, p.K, scratch.AsSpan(0, p.K * nb), nb, 0f, c, p.OutPlane);
+                }
+                if (bias is not null)
+                {
+                    fixed (float* py = y)
+                    {
+                        for (var o = 0; o < p.Cgo; o++)
+                        {
+                            var row = py + yOffset + (long)o * p.OutPlane;
+                            ConvSimd.CopyAdd(row, bias[grp * p.Cgo + o], row, nb);
+                        }
+                    }
+                }
+                return;
             }
 
-            if (bias is not null)
+            // Several whole images side by side: columns [i·P, (i+1)·P) belong to image n0 + i.
+            var count = (n1 - n0) * p.OutPlane;
+            fixed (float* px = x, py = y, ps = scratch)
             {
-                fixed (float* py = y)
+                for (var n = n0; n < n1; n++)
                 {
-                    for (var o = 0; o < plan.Cgo; o++)
+                    p.PackImage(px + p.InputOffset(n, grp), 0, p.OutH, ps + (n - n0) * p.OutPlane, count, ps + colLength + outLength);
+                }
+                Gemm.Multiply(false, false, p.Cgo, count, p.K, 1f, weights, p.K, scratch.AsSpan(0, p.K * count), count, 0f,
+                    scratch.AsSpan(colLength, p.Cgo * count), count);
+                for (var n = n0; n < n1; n++)
+                {
+                    for (var o = 0; o < p.Cgo; o++)
                     {
-                        AddScalar(py + yOffset + (long)o * plan.OutPlane, bias[grp * plan.Cgo + o], nb);
+                        var src = ps + colLength + (long)o * count + (n - n0) * p.OutPlane;
+                        ConvSimd.CopyAdd(src, bias is null ? 0f : bias[grp * p.Cgo + o], py + p.OutputOffset(n, grp) + (long)o * p.OutPlane, p.OutPlane);
                     }
                 }
             }
@@ -114,48 +149,87 @@ public static unsafe class Conv2d
             return;
         }
 
-        var plan = new Plan(g);
-        // Output-row bands scatter into overlapping input rows, so parallel work is split over input-channel blocks
-        // instead: each block owns its dx planes outright and accumulates them in a fixed order.
-        var blocks = Math.Min(plan.Cgi, CeilDiv(2 * ConvSimd.Workers, g.Batch * g.Groups));
-        var blockChannels = CeilDiv(plan.Cgi, blocks);
-        blocks = CeilDiv(plan.Cgi, blockChannels);
+        var p = new Plan(g);
+        // Output-row bands scatter into overlapping input rows, so bands run in sequence inside one item; when the
+        // batch is too small to occupy the workers, items split the input channels instead, as each block owns its dx
+        // planes outright.
+        var tile = p.ChooseTile(g.Batch, g.Groups, g.Batch, allowBands: false);
+        var tiles = CeilDiv(g.Batch, tile.Images);
+        var blocks = tile.Images > 1 ? 1 : Math.Clamp(CeilDiv(2 * ConvSimd.Workers, tiles * g.Groups), 1, p.Cgi);
+        var blockChannels = CeilDiv(p.Cgi, blocks);
+        blocks = CeilDiv(p.Cgi, blockChannels);
         var taps = g.KernelHeight * g.KernelWidth;
-        var bandRows = Math.Clamp(ColumnBudget / Math.Max(1, blockChannels * taps * plan.OutW), 1, plan.OutH);
-        var scratch = plan.Direct ? 0 : blockChannels * taps * bandRows * plan.OutW;
-        var perItem = (long)blockChannels * taps * plan.Cgo * plan.OutPlane;
+        var cols = tile.Images * tile.Rows * p.OutW;
+        var direct = p.Direct && tile.Images == 1;
+        var colLength = direct ? 0 : blockChannels * taps * cols;
+        var dyLength = tile.Images > 1 ? p.Cgo * cols : 0;
+        var phaseLength = p.Columns.Split ? blockChannels * p.Columns.ChannelLength : 0;
+        var perItem = (long)blockChannels * taps * p.Cgo * cols * (tile.Images == 1 ? CeilDiv(p.OutH, tile.Rows) : 1);
 
-        ConvSimd.For(g.Batch * g.Groups * blocks, scratch, perItem, (item, col) =>
+        ConvSimd.For(tiles * g.Groups * blocks, colLength + dyLength + phaseLength, perItem, (item, scratch) =>
         {
             var block = item % blocks;
-            var ng = item / blocks;
-            var n = ng / g.Groups;
-            var grp = ng % g.Groups;
+            var grp = item / blocks % g.Groups;
+            var n0 = item / blocks / g.Groups * tile.Images;
+            var n1 = Math.Min(g.Batch, n0 + tile.Images);
             var c0 = block * blockChannels;
-            var c1 = Math.Min(plan.Cgi, c0 + blockChannels);
+            var c1 = Math.Min(p.Cgi, c0 + blockChannels);
             var rows = (c1 - c0) * taps;
-            var dyOffset = ((long)n * g.OutChannels + grp * plan.Cgo) * plan.OutPlane;
-            var dxOffset = ((long)n * g.InChannels + grp * plan.Cgi + c0) * plan.InPlane;
             // op(A) = W_gᵀ restricted to this block's rows of the column matrix.
-            var a = w.AsSpan(grp * plan.Cgo * plan.K + c0 * taps, (plan.Cgo - 1) * plan.K + rows);
-            if (plan.Direct)
+            var a = w.AsSpan(grp * p.Cgo * p.K + c0 * taps, (p.Cgo - 1) * p.K + rows);
+            var dxOffset = p.InputOffset(n0, grp) + (long)c0 * p.InPlane;
+            if (direct)
             {
-                var b = dy.AsSpan((int)dyOffset, plan.Cgo * plan.OutPlane);
-                var c = dx.AsSpan((int)dxOffset, (c1 - c0) * plan.InPlane);
-                Gemm.Multiply(true, false, rows, plan.OutPlane, plan.Cgo, 1f, a, plan.K, b, plan.OutPlane, 0f, c, plan.InPlane);
+                var b = dy.AsSpan((int)p.OutputOffset(n0, grp), p.Cgo * p.OutPlane);
+                Gemm.Multiply(true, false, rows, p.OutPlane, p.Cgo, 1f, a, p.K, b, p.OutPlane, 0f,
+                    dx.AsSpan((int)dxOffset, (c1 - c0) * p.InPlane), p.InPlane);
                 return;
             }
 
-            dx.AsSpan((int)dxOffset, (c1 - c0) * plan.InPlane).Clear();
-            for (var oh0 = 0; oh0 < plan.OutH; oh0 += bandRows)
+            fixed (float* pdx = dx, pdy = dy, ps = scratch)
             {
-                var oh1 = Math.Min(plan.OutH, oh0 + bandRows);
-                var nb = (oh1 - oh0) * plan.OutW;
-                var b = dy.AsSpan((int)dyOffset + oh0 * plan.OutW, (plan.Cgo - 1) * plan.OutPlane + nb);
-                Gemm.Multiply(true, false, rows, nb, plan.Cgo, 1f, a, plan.K, b, plan.OutPlane, 0f, col.AsSpan(0, rows * nb), nb);
-                fixed (float* pc = col, pdx = dx)
+                var phase = ps + colLength + dyLength;
+                if (tile.Images == 1)
                 {
-                    Im2Col.Unpack(g, pc, c1 - c0, oh0, oh1, pdx + dxOffset);
+                    var target = p.Columns.Split ? phase : pdx + dxOffset;
+                    ConvSimd.Zero(target, (c1 - c0) * p.Columns.ChannelLength);
+                    for (var oh0 = 0; oh0 < p.OutH; oh0 += tile.Rows)
+                    {
+                        var oh1 = Math.Min(p.OutH, oh0 + tile.Rows);
+                        var nb = (oh1 - oh0) * p.OutW;
+                        var b = dy.AsSpan((int)p.OutputOffset(n0, grp) + oh0 * p.OutW, (p.Cgo - 1) * p.OutPlane + nb);
+                        Gemm.Multiply(true, false, rows, nb, p.Cgo, 1f, a, p.K, b, p.OutPlane, 0f, scratch.AsSpan(0, rows * nb), nb);
+                        p.Columns.Unpack(ps, nb, c1 - c0, oh0, oh1, target);
+                    }
+                    if (p.Columns.Split) p.Columns.MergePhases(phase, c1 - c0, pdx + dxOffset);
+                    return;
+                }
+
+                // Several whole images: gather their dy side by side, one GEMM, then scatter each image's columns.
+                var count = (n1 - n0) * p.OutPlane;
+                var gathered = ps + colLength;
+                for (var n = n0; n < n1; n++)
+                {
+                    for (var o = 0; o < p.Cgo; o++)
+                    {
+                        ConvSimd.Copy(pdy + p.OutputOffset(n, grp) + (long)o * p.OutPlane, gathered + (long)o * count + (n - n0) * p.OutPlane, p.OutPlane);
+                    }
+                }
+                Gemm.Multiply(true, false, rows, count, p.Cgo, 1f, a, p.K, scratch.AsSpan(colLength, p.Cgo * count), count, 0f,
+                    scratch.AsSpan(0, rows * count), count);
+                for (var n = n0; n < n1; n++)
+                {
+                    var image = pdx + p.InputOffset(n, grp) + (long)c0 * p.InPlane;
+                    var columns = ps + (n - n0) * p.OutPlane;
+                    if (p.Direct)
+                    {
+                        for (var c = 0; c < c1 - c0; c++) ConvSimd.Copy(columns + (long)c * count, image + (long)c * p.InPlane, p.InPlane);
+                        continue;
+                    }
+                    var target = p.Columns.Split ? phase : image;
+                    ConvSimd.Zero(target, (c1 - c0) * p.Columns.ChannelLength);
+                    p.Columns.Unpack(columns, count, c1 - c0, 0, p.OutH, target);
+                    if (p.Columns.Split) p.Columns.MergePhases(phase, c1 - c0, image);
                 }
             }
         });
@@ -189,82 +263,112 @@ public static unsafe class Conv2d
             return;
         }
 
-        var plan = new Plan(g);
+        var p = new Plan(g);
         var weightLength = (int)g.WeightLength;
         var slots = (int)Math.Clamp(Math.Min(Math.Min(g.Batch, MaxSlots), SlotBudget / weightLength), 1, g.Batch);
+        // Tiles never straddle two slots, so a tile holds at most the smallest slot's images.
+        var tile = p.ChooseTile(g.Batch / slots, g.Groups * slots, g.Batch, allowBands: false);
         // With too few slots × groups to occupy the workers (small batches, huge layers), also split each group's
         // output channels into blocks; each block re-packs its own columns, trading im2col work for parallelism.
-        var blocks = Math.Clamp(CeilDiv(2 * ConvSimd.Workers, slots * g.Groups), 1, Math.Max(1, plan.Cgo / 8));
-        var blockChannels = CeilDiv(plan.Cgo, blocks);
-        blocks = CeilDiv(plan.Cgo, blockChannels);
-        var bandRows = Math.Clamp(ColumnBudget / Math.Max(1, plan.K * plan.OutW), 1, plan.OutH);
-        var scratch = plan.Direct ? 0 : plan.K * bandRows * plan.OutW;
-        var partials = slots > 1 ? System.Buffers.ArrayPool<float>.Shared.Rent((slots - 1) * weightLength) : null;
-        var perItem = (long)CeilDiv(g.Batch, slots) * blockChannels * plan.K * plan.OutPlane;
+        var blocks = Math.Clamp(CeilDiv(2 * ConvSimd.Workers, slots * g.Groups), 1, Math.Max(1, p.Cgo / 8));
+        var blockChannels = CeilDiv(p.Cgo, blocks);
+        blocks = CeilDiv(p.Cgo, blockChannels);
+        var cols = tile.Images * tile.Rows * p.OutW;
+        var direct = p.Direct && tile.Images == 1;
+        var colLength = direct ? 0 : p.K * cols;
+        var dyLength = tile.Images > 1 ? blockChannels * cols : 0;
+        var phaseLength = p.Columns.Split ? p.Cgi * p.Columns.ChannelLength : 0;
+        var perItem = (long)CeilDiv(g.Batch, slots) * blockChannels * p.K * p.OutPlane;
+        // Partials are dwᵀ per group, [K, C_out/G]: the GEMM then has the long K = C_in/G·KH·KW side as its rows,
+        // which OpenBLAS runs markedly faster than the [C_out/G, K] orientation. The final sum transposes back.
+        var partials = ArrayPool<float>.Shared.Rent(slots * weightLength);
         try
         {
-            ConvSimd.For(slots * g.Groups * blocks, scratch, perItem, (item, col) =>
+            ConvSimd.For(slots * g.Groups * blocks, colLength + dyLength + phaseLength, perItem, (item, scratch) =>
             {
                 var block = item % blocks;
-                var sg = item / blocks;
-                var slot = sg / g.Groups;
-                var grp = sg % g.Groups;
+                var grp = item / blocks % g.Groups;
+                var slot = item / blocks / g.Groups;
                 var co0 = block * blockChannels;
-                var co1 = Math.Min(plan.Cgo, co0 + blockChannels);
+                var co1 = Math.Min(p.Cgo, co0 + blockChannels);
                 // Contiguous image ranges per slot, fixed by (batch, slots) alone.
-                var n0 = (int)((long)slot * g.Batch / slots);
-                var n1 = (int)((long)(slot + 1) * g.Batch / slots);
-                var target = slot == 0 ? dw : partials!;
-                var targetOffset = (slot == 0 ? 0 : (slot - 1) * weightLength) + (grp * plan.Cgo + co0) * plan.K;
-                var c = target.AsSpan(targetOffset, (co1 - co0) * plan.K);
+                var first = (int)((long)slot * g.Batch / slots);
+                var last = (int)((long)(slot + 1) * g.Batch / slots);
+                var c = partials.AsSpan(slot * weightLength + grp * p.K * p.Cgo + co0, (p.K - 1) * p.Cgo + co1 - co0);
                 var beta = 0f;
-                for (var n = n0; n < n1; n++)
+                fixed (float* px = x, pdy = dy, ps = scratch)
                 {
-                    var xOffset = ((long)n * g.InChannels + grp * plan.Cgi) * plan.InPlane;
-                    var dyOffset = ((long)n * g.OutChannels + grp * plan.Cgo + co0) * plan.OutPlane;
-                    for (var oh0 = 0; oh0 < plan.OutH; oh0 += bandRows)
+                    var phase = ps + colLength + dyLength;
+                    for (var n0 = first; n0 < last; n0 += tile.Images)
                     {
-                        var oh1 = Math.Min(plan.OutH, oh0 + bandRows);
-                        var nb = (oh1 - oh0) * plan.OutW;
-                        var a = dy.AsSpan((int)dyOffset + oh0 * plan.OutW, (co1 - co0 - 1) * plan.OutPlane + nb);
-                        if (plan.Direct)
+                        var n1 = Math.Min(last, n0 + tile.Images);
+                        if (tile.Images == 1)
                         {
-                            var b = x.AsSpan((int)xOffset + oh0 * plan.OutW, (plan.K - 1) * plan.InPlane + nb);
-                            Gemm.Multiply(false, true, co1 - co0, plan.K, nb, 1f, a, plan.OutPlane, b, plan.InPlane, beta, c, plan.K);
-                        }
-                        else
-                        {
-                            fixed (float* px = x, pc = col)
+                            for (var oh0 = 0; oh0 < p.OutH; oh0 += tile.Rows)
                             {
-                                Im2Col.Pack(g, px + xOffset, plan.Cgi, oh0, oh1, pc);
+                                var oh1 = Math.Min(p.OutH, oh0 + tile.Rows);
+                                var nb = (oh1 - oh0) * p.OutW;
+                                var b = dy.AsSpan((int)(p.OutputOffset(n0, grp) + (long)co0 * p.OutPlane) + oh0 * p.OutW, (co1 - co0 - 1) * p.OutPlane + nb);
+                                if (direct)
+                                {
+                                    var a = x.AsSpan((int)p.InputOffset(n0, grp) + oh0 * p.OutW, (p.K - 1) * p.InPlane + nb);
+                                    Gemm.Multiply(false, true, p.K, co1 - co0, nb, 1f, a, p.InPlane, b, p.OutPlane, beta, c, p.Cgo);
+                                }
+                                else
+                                {
+                                    p.PackImage(px + p.InputOffset(n0, grp), oh0, oh1, ps, nb, phase);
+                                    Gemm.Multiply(false, true, p.K, co1 - co0, nb, 1f, scratch.AsSpan(0, p.K * nb), nb, b, p.OutPlane, beta, c, p.Cgo);
+                                }
+                                beta = 1f;
                             }
-                            Gemm.Multiply(false, true, co1 - co0, plan.K, nb, 1f, a, plan.OutPlane, col.AsSpan(0, plan.K * nb), nb, beta, c, plan.K);
+                            continue;
                         }
+
+                        var count = (n1 - n0) * p.OutPlane;
+                        var gathered = ps + colLength;
+                        for (var n = n0; n < n1; n++)
+                        {
+                            p.PackImage(px + p.InputOffset(n, grp), 0, p.OutH, ps + (n - n0) * p.OutPlane, count, phase);
+                            for (var o = co0; o < co1; o++)
+                            {
+                                ConvSimd.Copy(pdy + p.OutputOffset(n, grp) + (long)o * p.OutPlane, gathered + (long)(o - co0) * count + (n - n0) * p.OutPlane, p.OutPlane);
+                            }
+                        }
+                        Gemm.Multiply(false, true, p.K, co1 - co0, count, 1f, scratch.AsSpan(0, p.K * count), count,
+                            scratch.AsSpan(colLength, (co1 - co0) * count), count, beta, c, p.Cgo);
                         beta = 1f;
                     }
                 }
             });
 
-            if (partials is not null) SumSlots(dw, partials, slots - 1, weightLength);
+            SumSlots(partials, slots, weightLength, g.Groups, p.K, p.Cgo, dw);
         }
         finally
         {
-            if (partials is not null) System.Buffers.ArrayPool<float>.Shared.Return(partials);
+            ArrayPool<float>.Shared.Return(partials);
         }
     }
 
-    /// <summary>dw[i] += Σ_s partials[s·length + i], s ascending: elementwise, so splitting i across threads keeps the bits.</summary>
-    internal static void SumSlots(float[] dw, float[] partials, int count, int length)
+    /// <summary>
+    /// dw[(g·Cgo + o)·K + k] = Σ_s partials[s·length + g·K·Cgo + k·Cgo + o], s ascending: each element's sum has a fixed
+    /// order, so splitting the elements across threads keeps the bits.
+    /// </summary>
+    private static void SumSlots(float[] partials, int slots, int length, int groups, int k, int cgo, float[] dw)
     {
-        const int Chunk = 16 * 1024;
-        var chunks = CeilDiv(length, Chunk);
-        ConvSimd.For(chunks, 0, (long)Chunk * count, (chunk, _) =>
+        ConvSimd.For(groups * cgo, 0, (long)slots * k, (row, _) =>
         {
-            var start = chunk * Chunk;
-            var n = Math.Min(Chunk, length - start);
-            fixed (float* pd = dw, pp = partials)
+            var grp = row / cgo;
+            var o = row % cgo;
+            fixed (float* pp = partials, pd = dw)
             {
-                for (var s = 0; s < count; s++) ConvSimd.Add(pp + (long)s * length + start, pd + start, n);
+                var dst = pd + (long)row * k;
+                var src = pp + (long)grp * k * cgo + o;
+                for (var i = 0; i < k; i++) dst[i] = src[(long)i * cgo];
+                for (var s = 1; s < slots; s++)
+                {
+                    var part = src + (long)s * length;
+                    for (var i = 0; i < k; i++) dst[i] += part[(long)i * cgo];
+                }
             }
         });
     }
@@ -283,10 +387,19 @@ public static unsafe class Conv2d
         });
     }
 
-    private static void AddScalar(float* p, float value, int n)
+    /// <summary>dw[i] += Σ_s partials[s·length + i], s ascending: elementwise, so splitting i across threads keeps the bits.</summary>
+    internal static void AddSlots(float[] dw, float[] partials, int count, int length)
     {
-        if (value == 0f) return;
-        System.Numerics.Tensors.TensorPrimitives.Add(new ReadOnlySpan<float>(p, n), value, new Span<float>(p, n));
+        const int Chunk = 16 * 1024;
+        ConvSimd.For(CeilDiv(length, Chunk), 0, (long)Chunk * count, (chunk, _) =>
+        {
+            var start = chunk * Chunk;
+            var n = Math.Min(Chunk, length - start);
+            fixed (float* pd = dw, pp = partials)
+            {
+                for (var s = 0; s < count; s++) ConvSimd.Add(pp + (long)s * length + start, pd + start, n);
+            }
+        });
     }
 
     internal static int CeilDiv(int a, int b) => (a + b - 1) / b;
@@ -300,6 +413,9 @@ public static unsafe class Conv2d
         }
     }
 
+    /// <summary>How much of the batch one work item's GEMM covers: whole images side by side, or a band of one image's rows.</summary>
+    private readonly record struct Tile(int Images, int Rows);
+
     /// <summary>Sizes derived once per call from a validated geometry.</summary>
     private readonly struct Plan
     {
@@ -312,8 +428,11 @@ public static unsafe class Conv2d
             OutW = g.OutWidth;
             InPlane = g.InHeight * g.InWidth;
             OutPlane = OutH * OutW;
+            InChannels = g.InChannels;
+            OutChannels = g.OutChannels;
             Direct = g.KernelHeight == 1 && g.KernelWidth == 1 && g.StrideH == 1 && g.StrideW == 1 &&
                 g.PadTop == 0 && g.PadLeft == 0 && g.PadBottom == 0 && g.PadRight == 0;
+            Columns = new Im2Col(g);
         }
 
         public int Cgi { get; }
@@ -323,19 +442,61 @@ public static unsafe class Conv2d
         public int OutW { get; }
         public int InPlane { get; }
         public int OutPlane { get; }
+        public int InChannels { get; }
+        public int OutChannels { get; }
         public bool Direct { get; }
+        public Im2Col Columns { get; }
 
-        /// <summary>Output rows per band: as many as fit the budget, then fewer if the items would not fill the workers.</summary>
-        public int BandRows(int budget, int itemsWithoutBands)
+        public long InputOffset(int n, int grp) => ((long)n * InChannels + grp * Cgi) * InPlane;
+
+        public long OutputOffset(int n, int grp) => ((long)n * OutChannels + grp * Cgo) * OutPlane;
+
+        /// <summary>
+        /// Picks the tile: whole images side by side (at most maxImages) when one image has fewer output pixels than
+        /// a GEMM wants, otherwise bands of rows of one image sized to the column budget. Fewer images per tile, or
+        /// (when allowed) thinner bands, when the resulting items would not occupy the workers.
+        /// </summary>
+        public Tile ChooseTile(int maxImages, int otherItems, int batch, bool allowBands)
         {
-            var rows = Direct ? OutH : Math.Clamp(budget / Math.Max(1, K * OutW), 1, OutH);
+            var perImage = (long)K * OutPlane;
             var wanted = 2 * ConvSimd.Workers;
-            if (itemsWithoutBands * CeilDiv(OutH, rows) < wanted)
+            if (OutPlane * 2 <= TargetColumns && maxImages > 1)
             {
-                var bands = Math.Min(OutH, CeilDiv(wanted, itemsWithoutBands));
+                var images = (int)Math.Clamp(Math.Min(TargetColumns / OutPlane, ColumnBudget / Math.Max(1, perImage)), 1, maxImages);
+                while (images > 1 && (long)CeilDiv(batch, images) * otherItems < wanted) images--;
+                if (images > 1) return new Tile(images, OutH);
+            }
+
+            var rows = Direct ? OutH : Math.Clamp(ColumnBudget / Math.Max(1, K * OutW), 1, OutH);
+            if (allowBands && (long)batch * otherItems * CeilDiv(OutH, rows) < wanted)
+            {
+                var bands = Math.Min(OutH, CeilDiv(wanted, batch * otherItems));
                 rows = Math.Min(rows, CeilDiv(OutH, bands));
             }
-            return rows;
+            return new Tile(1, rows);
+        }
+
+        /// <summary>
+        /// Packs output rows [oh0, oh1) of one image-group at x into col (row stride ld), going through phase planes
+        /// in the phase scratch when the layer is strided.
+        /// </summary>
+        public void PackImage(float* x, int oh0, int oh1, float* col, int ld, float* phase)
+        {
+            if (Direct)
+            {
+                // Unit 1×1 layers only reach here when several images share a GEMM: the columns are the planes.
+                var n = (oh1 - oh0) * OutW;
+                for (var c = 0; c < Cgi; c++) ConvSimd.Copy(x + (long)c * InPlane + oh0 * OutW, col + (long)c * ld, n);
+                return;
+            }
+            if (Columns.Split)
+            {
+                Columns.InputRows(oh0, oh1, out var ih0, out var ih1);
+                Columns.SplitPhases(x, Cgi, ih0, ih1, phase);
+                Columns.Pack(phase, Cgi, oh0, oh1, col, ld);
+                return;
+            }
+            Columns.Pack(x, Cgi, oh0, oh1, col, ld);
         }
     }
 }

@@ -125,7 +125,7 @@ internal static unsafe class ConvDepthwise
                     }
                 }
             });
-            if (partials is not null) Conv2d.SumSlots(dw, partials, slots - 1, weightLength);
+            if (partials is not null) Conv2d.AddSlots(dw, partials, slots - 1, weightLength);
         }
         finally
         {

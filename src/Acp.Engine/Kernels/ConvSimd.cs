@@ -134,6 +134,24 @@ internal static unsafe class ConvSimd
         for (; i < n; i++) dst[i] = src[i];
     }
 
+    /// <summary>dst[i] = src[i] + value for i &lt; n.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void CopyAdd(float* src, float value, float* dst, int n)
+    {
+        var i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            var v = Vector512.Create(value);
+            for (; i <= n - Vector512<float>.Count; i += Vector512<float>.Count) (Vector512.Load(src + i) + v).Store(dst + i);
+        }
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var v = Vector256.Create(value);
+            for (; i <= n - Vector256<float>.Count; i += Vector256<float>.Count) (Vector256.Load(src + i) + v).Store(dst + i);
+        }
+        for (; i < n; i++) dst[i] = src[i] + value;
+    }
+
     /// <summary>Sets n floats to zero.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Zero(float* dst, int n)

@@ -20,6 +20,19 @@ internal unsafe interface IGemmKernel
     /// </summary>
     static abstract void Tile(int kc, float* a, nint ars, nint acs, float* b, nint bs, float* c, nint ldc,
         int mr, int nr, float alpha, float beta);
+
+    /// <summary>
+    /// Rows of the narrow tile: a tile at most <see cref="Nr"/> / 2 wide fills only half the accumulators of a full
+    /// one, so the kernel takes more rows instead. 0 when the kernel has no narrow variant.
+    /// </summary>
+    static abstract int NarrowMr { get; }
+
+    /// <summary>
+    /// <see cref="Tile"/> for exactly <see cref="NarrowMr"/> rows and at most <see cref="Nr"/> / 2 columns of C, with A
+    /// addressed through strides only (rows in arithmetic progression, as when A is read in place).
+    /// </summary>
+    static abstract void NarrowTile(int kc, float* a, nint ars, nint acs, float* b, nint bs, float* c, nint ldc,
+        int nr, float alpha, float beta);
 }
 
 /// <summary>Compile-time switch between masked and plain loads and stores of a kernel's last vector column.</summary>

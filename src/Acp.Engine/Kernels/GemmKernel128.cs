@@ -14,6 +14,11 @@ internal readonly unsafe struct GemmKernel128 : IGemmKernel
 
     public static int Nr => 8;
 
+    public static int NarrowMr => 0;
+
+    public static void NarrowTile(int kc, float* a, nint ars, nint acs, float* b, nint bs, float* c, nint ldc,
+        int nr, float alpha, float beta) => throw new NotSupportedException();
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Tile(int kc, float* a, nint ars, nint acs, float* b, nint bs, float* c, nint ldc,
         int mr, int nr, float alpha, float beta)
@@ -29,7 +34,7 @@ internal readonly unsafe struct GemmKernel128 : IGemmKernel
     }
 
     [SkipLocalsInit]
-    [MethodImpl(MethodImplOptions.NoInlining)]
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
     private static void Edge(int kc, float* a, nint ars, nint acs, float* b, nint bs, float* c, nint ldc,
         int mr, int nr, float alpha, float beta)
     {
@@ -131,6 +136,11 @@ internal readonly unsafe struct GemmKernelScalar : IGemmKernel
     public static int Mr => 4;
 
     public static int Nr => 4;
+
+    public static int NarrowMr => 0;
+
+    public static void NarrowTile(int kc, float* a, nint ars, nint acs, float* b, nint bs, float* c, nint ldc,
+        int nr, float alpha, float beta) => throw new NotSupportedException();
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void Tile(int kc, float* a, nint ars, nint acs, float* b, nint bs, float* c, nint ldc,

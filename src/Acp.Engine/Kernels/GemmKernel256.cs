@@ -36,6 +36,22 @@ internal readonly unsafe struct GemmKernel256 : IGemmKernel
         }
     }
 
+    public static int NarrowMr => 12;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void NarrowTile(int kc, float* a, nint ars, nint acs, float* b, nint bs, float* c, nint ldc,
+        int nr, float alpha, float beta)
+    {
+        if (nr == 8)
+        {
+            Narrow<GemmUnmasked>(kc, a, ars, acs, b, bs, c, ldc, nr, alpha, beta);
+        }
+        else
+        {
+            Narrow<GemmMasked>(kc, a, ars, acs, b, bs, c, ldc, nr, alpha, beta);
+        }
+    }
+
     private static Vector256<float> Mask(int count) =>
         Vector256.LessThan(Vector256<int>.Indices, Vector256.Create(count)).AsSingle();
 
@@ -122,6 +138,61 @@ internal readonly unsafe struct GemmKernel256 : IGemmKernel
         if (mr > 3) Store1<TMask>(c + 3 * ldc, c3, av, bv, useBeta, mask);
         if (mr > 4) Store1<TMask>(c + 4 * ldc, c4, av, bv, useBeta, mask);
         if (mr > 5) Store1<TMask>(c + 5 * ldc, c5, av, bv, useBeta, mask);
+    }
+
+    /// <summary>
+    /// 12 rows × up to 8 columns: twelve accumulators against the six of <see cref="Tile1{TMask}"/>. Rows are reached
+    /// from three base pointers plus 0, 1, 2, 3 row strides to stay within the integer registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Narrow<TMask>(int kc, float* a, nint ars, nint acs, float* b, nint bs, float* c, nint ldc,
+        int nr, float alpha, float beta)
+        where TMask : struct, IGemmMaskMode
+    {
+        float* a0 = a, a4 = a + 4 * ars, a8 = a + 8 * ars;
+        nint s1 = ars, s2 = 2 * ars, s3 = 3 * ars;
+        var mask = TMask.Enabled ? Mask(nr) : default;
+
+        Vector256<float> c0 = default, c1 = default, c2 = default, c3 = default, c4 = default, c5 = default;
+        Vector256<float> c6 = default, c7 = default, c8 = default, c9 = default, c10 = default, c11 = default;
+        for (var p = 0; p < kc; p++)
+        {
+            var b0 = TMask.Enabled ? Avx.MaskLoad(b, mask) : Vector256.Load(b);
+            c0 = Fma.MultiplyAdd(Vector256.Create(a0[0]), b0, c0);
+            c1 = Fma.MultiplyAdd(Vector256.Create(a0[s1]), b0, c1);
+            c2 = Fma.MultiplyAdd(Vector256.Create(a0[s2]), b0, c2);
+            c3 = Fma.MultiplyAdd(Vector256.Create(a0[s3]), b0, c3);
+            c4 = Fma.MultiplyAdd(Vector256.Create(a4[0]), b0, c4);
+            c5 = Fma.MultiplyAdd(Vector256.Create(a4[s1]), b0, c5);
+            c6 = Fma.MultiplyAdd(Vector256.Create(a4[s2]), b0, c6);
+            c7 = Fma.MultiplyAdd(Vector256.Create(a4[s3]), b0, c7);
+            c8 = Fma.MultiplyAdd(Vector256.Create(a8[0]), b0, c8);
+            c9 = Fma.MultiplyAdd(Vector256.Create(a8[s1]), b0, c9);
+            c10 = Fma.MultiplyAdd(Vector256.Create(a8[s2]), b0, c10);
+            c11 = Fma.MultiplyAdd(Vector256.Create(a8[s3]), b0, c11);
+            a0 += acs;
+            a4 += acs;
+            a8 += acs;
+            b += bs;
+        }
+
+        var av = Vector256.Create(alpha);
+        var bv = Vector256.Create(beta);
+        var useBeta = beta != 0;
+        Store1<TMask>(c, c0, av, bv, useBeta, mask);
+        Store1<TMask>(c + ldc, c1, av, bv, useBeta, mask);
+        Store1<TMask>(c + 2 * ldc, c2, av, bv, useBeta, mask);
+        Store1<TMask>(c + 3 * ldc, c3, av, bv, useBeta, mask);
+        c += 4 * ldc;
+        Store1<TMask>(c, c4, av, bv, useBeta, mask);
+        Store1<TMask>(c + ldc, c5, av, bv, useBeta, mask);
+        Store1<TMask>(c + 2 * ldc, c6, av, bv, useBeta, mask);
+        Store1<TMask>(c + 3 * ldc, c7, av, bv, useBeta, mask);
+        c += 4 * ldc;
+        Store1<TMask>(c, c8, av, bv, useBeta, mask);
+        Store1<TMask>(c + ldc, c9, av, bv, useBeta, mask);
+        Store1<TMask>(c + 2 * ldc, c10, av, bv, useBeta, mask);
+        Store1<TMask>(c + 3 * ldc, c11, av, bv, useBeta, mask);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -38,6 +38,22 @@ internal readonly unsafe struct GemmKernel512 : IGemmKernel
         }
     }
 
+    public static int NarrowMr => 16;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void NarrowTile(int kc, float* a, nint ars, nint acs, float* b, nint bs, float* c, nint ldc,
+        int nr, float alpha, float beta)
+    {
+        if (nr == 16)
+        {
+            Narrow<GemmUnmasked>(kc, a, ars, acs, b, bs, c, ldc, nr, alpha, beta);
+        }
+        else
+        {
+            Narrow<GemmMasked>(kc, a, ars, acs, b, bs, c, ldc, nr, alpha, beta);
+        }
+    }
+
     /// <summary>Lanes below <paramref name="count"/> set.</summary>
     private static Vector512<float> Mask(int count) =>
         Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(count)).AsSingle();
@@ -142,6 +158,74 @@ internal readonly unsafe struct GemmKernel512 : IGemmKernel
         if (mr > 5) Store1<TMask>(c + 5 * ldc, c5, av, bv, useBeta, mask);
         if (mr > 6) Store1<TMask>(c + 6 * ldc, c6, av, bv, useBeta, mask);
         if (mr > 7) Store1<TMask>(c + 7 * ldc, c7, av, bv, useBeta, mask);
+    }
+
+    /// <summary>
+    /// 16 rows × up to 16 columns: sixteen accumulators against the eight of <see cref="Tile1{TMask}"/>, so that one B
+    /// load feeds 16 FMAs. The rows are reached from four base pointers plus 0, 1, 2, 3 row strides, which x64
+    /// addressing does for free, rather than through 16 pointers that would not fit in the integer registers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Narrow<TMask>(int kc, float* a, nint ars, nint acs, float* b, nint bs, float* c, nint ldc,
+        int nr, float alpha, float beta)
+        where TMask : struct, IGemmMaskMode
+    {
+        float* a0 = a, a4 = a + 4 * ars, a8 = a + 8 * ars, a12 = a + 12 * ars;
+        nint s1 = ars, s2 = 2 * ars, s3 = 3 * ars;
+        var mask = TMask.Enabled ? Mask(nr) : default;
+
+        Vector512<float> c0 = default, c1 = default, c2 = default, c3 = default;
+        Vector512<float> c4 = default, c5 = default, c6 = default, c7 = default;
+        Vector512<float> c8 = default, c9 = default, c10 = default, c11 = default;
+        Vector512<float> c12 = default, c13 = default, c14 = default, c15 = default;
+        for (var p = 0; p < kc; p++)
+        {
+            var b0 = TMask.Enabled ? Avx512F.MaskLoad(b, mask, Vector512<float>.Zero) : Vector512.Load(b);
+            c0 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[0]), b0, c0);
+            c1 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[s1]), b0, c1);
+            c2 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[s2]), b0, c2);
+            c3 = Vector512.FusedMultiplyAdd(Vector512.Create(a0[s3]), b0, c3);
+            c4 = Vector512.FusedMultiplyAdd(Vector512.Create(a4[0]), b0, c4);
+            c5 = Vector512.FusedMultiplyAdd(Vector512.Create(a4[s1]), b0, c5);
+            c6 = Vector512.FusedMultiplyAdd(Vector512.Create(a4[s2]), b0, c6);
+            c7 = Vector512.FusedMultiplyAdd(Vector512.Create(a4[s3]), b0, c7);
+            c8 = Vector512.FusedMultiplyAdd(Vector512.Create(a8[0]), b0, c8);
+            c9 = Vector512.FusedMultiplyAdd(Vector512.Create(a8[s1]), b0, c9);
+            c10 = Vector512.FusedMultiplyAdd(Vector512.Create(a8[s2]), b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(Vector512.Create(a8[s3]), b0, c11);
+            c12 = Vector512.FusedMultiplyAdd(Vector512.Create(a12[0]), b0, c12);
+            c13 = Vector512.FusedMultiplyAdd(Vector512.Create(a12[s1]), b0, c13);
+            c14 = Vector512.FusedMultiplyAdd(Vector512.Create(a12[s2]), b0, c14);
+            c15 = Vector512.FusedMultiplyAdd(Vector512.Create(a12[s3]), b0, c15);
+            a0 += acs;
+            a4 += acs;
+            a8 += acs;
+            a12 += acs;
+            b += bs;
+        }
+
+        var av = Vector512.Create(alpha);
+        var bv = Vector512.Create(beta);
+        var useBeta = beta != 0;
+        Store1<TMask>(c, c0, av, bv, useBeta, mask);
+        Store1<TMask>(c + ldc, c1, av, bv, useBeta, mask);
+        Store1<TMask>(c + 2 * ldc, c2, av, bv, useBeta, mask);
+        Store1<TMask>(c + 3 * ldc, c3, av, bv, useBeta, mask);
+        c += 4 * ldc;
+        Store1<TMask>(c, c4, av, bv, useBeta, mask);
+        Store1<TMask>(c + ldc, c5, av, bv, useBeta, mask);
+        Store1<TMask>(c + 2 * ldc, c6, av, bv, useBeta, mask);
+        Store1<TMask>(c + 3 * ldc, c7, av, bv, useBeta, mask);
+        c += 4 * ldc;
+        Store1<TMask>(c, c8, av, bv, useBeta, mask);
+        Store1<TMask>(c + ldc, c9, av, bv, useBeta, mask);
+        Store1<TMask>(c + 2 * ldc, c10, av, bv, useBeta, mask);
+        Store1<TMask>(c + 3 * ldc, c11, av, bv, useBeta, mask);
+        c += 4 * ldc;
+        Store1<TMask>(c, c12, av, bv, useBeta, mask);
+        Store1<TMask>(c + ldc, c13, av, bv, useBeta, mask);
+        Store1<TMask>(c + 2 * ldc, c14, av, bv, useBeta, mask);
+        Store1<TMask>(c + 3 * ldc, c15, av, bv, useBeta, mask);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -59,6 +59,7 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>dst[p·width + j] = src[p·stride + j] for j &lt; count, 0 for count ≤ j &lt; width.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void CopyRows(float* src, nint stride, int rows, int count, int width, float* dst)
     {
         for (var p = 0; p < rows; p++)
@@ -90,6 +91,7 @@ internal static unsafe class GemmPacking
     /// dst[p·width + q] = src[q·stride + p] for q &lt; count, p &lt; length; 0 for count ≤ q &lt; width. That is,
     /// <paramref name="count"/> source rows of <paramref name="length"/> elements become columns of a panel.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Transpose(float* src, nint stride, int count, int length, int width, float* dst)
     {
         var q = 0;
@@ -195,6 +197,7 @@ internal static unsafe class GemmPacking
         MergeTransposedScalar(i, m, 0, n, m, ct, beta, c, ldc);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MergeTransposedScalar(int i0, int i1, int j0, int j1, int m, float* ct, float beta, float* c, nint ldc)
     {
         for (var i = i0; i < i1; i++)

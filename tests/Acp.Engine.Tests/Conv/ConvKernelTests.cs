@@ -86,6 +86,11 @@ public sealed class ConvKernelTests
         ["batch1 wide"] = MakeConv(1, 24, 33, 35, 40, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1),
         ["batch1 grouped"] = MakeConv(1, 32, 20, 20, 32, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1, groups: 4),
         ["large image bands"] = MakeConv(2, 8, 150, 130, 8, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1),
+        ["large image bands stride2"] = MakeConv(1, 16, 200, 180, 8, 3, 3, 2, 2, 1, 1, 1, 1),
+        ["small images grouped"] = MakeConv(40, 16, 7, 7, 16, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1, groups: 2),
+        ["small images odd stride2 asym"] = MakeConv(30, 6, 9, 11, 8, 3, 3, 2, 2, 0, 1, 1, 0),
+        ["small images dilated"] = MakeConv(25, 4, 12, 12, 6, 3, 3, pt: 2, pl: 2, pb: 2, pr: 2, dh: 2, dw: 2),
+        ["small images stride3"] = MakeConv(20, 3, 13, 14, 5, 3, 3, 3, 3, 1, 1, 1, 1),
     };
 
     [Theory]

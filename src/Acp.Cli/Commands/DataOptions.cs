@@ -1,0 +1,38 @@
+using System.CommandLine;
+using System.Globalization;
+using Acp.Engine.Data;
+
+namespace Acp.Cli.Commands;
+
+/// <summary>The data-set options shared by eval and prune: where the images are and how to normalise them.</summary>
+internal static class DataOptions
+{
+    public static Option<DirectoryInfo> Data() => new("--data")
+    {
+        Description = "Folder of IDX files (MNIST, Fashion-MNIST) or CIFAR-10/100 binary batches.",
+        Required = true,
+    };
+
+    public static Option<string?> Mean() => new("--mean") { Description = "Per-channel mean after scaling pixels to [0,1], comma-separated (default 0)." };
+
+    public static Option<string?> Std() => new("--std") { Description = "Per-channel standard deviation after scaling pixels to [0,1], comma-separated (default 1)." };
+
+    /// <summary>Parses --mean and --std for <paramref name="channels"/> channels; a single value applies to every channel.</summary>
+    public static ChannelNormalization Normalization(string? mean, string? std, int channels)
+    {
+        var m = Parse(mean, "--mean", channels, 0f);
+        var s = Parse(std, "--std", channels, 1f);
+        if (s.Any(v => v <= 0)) throw new ArgumentException($"--std values must be positive; got {std}.");
+        return new ChannelNormalization(m, s);
+    }
+
+    private static float[] Parse(string? text, string option, int channels, float fallback)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return Enumerable.Repeat(fallback, channels).ToArray();
+        var values = text.Split(',', StringSplitOptions.TrimEntries).Select(v =>
+            float.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var f) ? f : throw new ArgumentException($"{option}: '{v}' is not a number.")).ToArray();
+        if (values.Length == 1) return Enumerable.Repeat(values[0], channels).ToArray();
+        if (values.Length != channels) throw new ArgumentException($"{option} has {values.Length} values but the images have {channels} channels.");
+        return values;
+    }
+}

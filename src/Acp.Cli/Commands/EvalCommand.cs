@@ -1,0 +1,65 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Acp.Engine.Data;
+using Acp.Engine.Execution;
+using Acp.Engine.Training;
+using Acp.Onnx.Ir;
+
+namespace Acp.Cli.Commands;
+
+/// <summary><c>acp eval MODEL --data PATH</c>: top-1 (and top-5) accuracy on a data set's test split.</summary>
+internal static class EvalCommand
+{
+    /// <summary>The result printed by <c>--json</c>.</summary>
+    internal sealed record EvalReport(string Model, string Data, int Images, double Accuracy, double? Top5, double MeanLoss, double Seconds);
+
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var model = new Argument<FileInfo>("model") { Description = "The ONNX model file." };
+        var data = DataOptions.Data();
+        var mean = DataOptions.Mean();
+        var std = DataOptions.Std();
+        var batch = new Option<int>("--batch") { Description = "Images per batch.", DefaultValueFactory = _ => 256 };
+        batch.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<int>() < 1) r.AddError("--batch must be at least 1.");
+        });
+        var json = new Option<bool>("--json") { Description = "Print one JSON object; its key 'accuracy' is the top-1 fraction (0..1)." };
+
+        var command = new Command("eval", "Measure a model's top-1 (and top-5) accuracy on a data set's test split.");
+        command.Arguments.Add(model);
+        command.Options.Add(data);
+        command.Options.Add(mean);
+        command.Options.Add(std);
+        command.Options.Add(batch);
+        command.Options.Add(json);
+        command.SetAction((parse, cancellation) => CommandRunner.RunAsync(parse, error, token =>
+        {
+            var file = parse.GetValue(model)!;
+            var folder = parse.GetValue(data)!;
+            var clock = Stopwatch.StartNew();
+            var network = Network.Build(OnnxModel.Load(file.FullName));
+            var test = DatasetFolder.Open(folder.FullName, DatasetSplit.Test);
+            var normalization = DataOptions.Normalization(parse.GetValue(mean), parse.GetValue(std), test.ImageShape.Channels);
+            var loader = new BatchLoader(test, new BatchLoaderOptions { BatchSize = parse.GetValue(batch), Normalization = normalization });
+
+            var quiet = parse.GetValue(json) || parse.GetValue(AcpCommandLine.Quiet);
+            var result = quiet
+                ? Evaluation.Accuracy(network, loader.GetBatches(0), cancellation: token)
+                : Progress.Run(output, "Evaluating", test.Count, p => Evaluation.Accuracy(network, loader.GetBatches(0), p, token));
+            var report = new EvalReport(file.FullName, folder.FullName, result.Images, result.Top1, result.Top5, result.MeanLoss, clock.Elapsed.TotalSeconds);
+            if (parse.GetValue(json))
+            {
+                output.WriteLine(JsonOutput.Serialize(report));
+            }
+            else
+            {
+                var top5 = result.Top5 is { } t ? $", top-5 {t.ToString("P2", CultureInfo.InvariantCulture)}" : "";
+                output.WriteLine($"top-1 {result.Top1.ToString("P2", CultureInfo.InvariantCulture)}{top5} on {result.Images} test images ({report.Seconds:0.0} s)");
+            }
+            return Task.FromResult(ExitCodes.Success);
+        }, cancellation));
+        return command;
+    }
+}
