@@ -1,7 +1,7 @@
 // Engine benchmark against peers measured in the same run: PyTorch 1.13 CPU (bench/pytorch_peer.py) and ONNX Runtime,
 // on the same ResNet-20-style network (16/32/64 channels, 1x28x28, batch 128). Ratios, not absolute times, are the
 // result: absolute figures drift with the machine's load. Usage:
-//   dotnet run -c Release --project bench/Acp.Bench -- [--model PATH] [--batch 128] [--steps 20] [--threads 2] [--json]
+//   dotnet run -c Release --project bench/Acp.Bench -- [--model PATH] [--batch 128] [--steps 20] [--threads 2] [--json] [--profile]
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -31,6 +31,13 @@ var trainMs = Measure(options, () =>
     network.Backward(gradient);
     sgd.Step(0.1f);
 });
+if (options.Profile)
+{
+    network.Profile = new LayerProfile();
+    for (var i = 0; i < 5; i++) { network.Forward(input); network.Backward(gradient); }
+    Console.Error.WriteLine($"Per-operator time over 5 training steps:{Environment.NewLine}{network.Profile}");
+    network.Profile = null;
+}
 network.Training = false;
 var inferMs = Measure(options, () => network.Forward(input));
 var peakMb = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
@@ -126,7 +133,7 @@ static JsonElement? RunPeer(BenchOptions options)
     }
 }
 
-internal sealed record BenchOptions(string ModelPath, int Batch, int Steps, int Warmup, int Threads, bool Json)
+internal sealed record BenchOptions(string ModelPath, int Batch, int Steps, int Warmup, int Threads, bool Json, bool Profile)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -142,7 +149,8 @@ internal sealed record BenchOptions(string ModelPath, int Batch, int Steps, int 
             int.Parse(Value("--steps", "20"), CultureInfo.InvariantCulture),
             int.Parse(Value("--warmup", "3"), CultureInfo.InvariantCulture),
             int.Parse(Value("--threads", "2"), CultureInfo.InvariantCulture),
-            args.Contains("--json"));
+            args.Contains("--json"),
+            args.Contains("--profile"));
     }
 
     public static string RepoRoot()

@@ -76,6 +76,9 @@ public sealed class Network
     /// <summary>Training mode: BatchNormalization uses batch statistics and updates its running ones; Dropout drops.</summary>
     public bool Training { get; set; }
 
+    /// <summary>When set, every layer's forward and backward time is added to it, by operator: profile before guessing.</summary>
+    public LayerProfile? Profile { get; set; }
+
     /// <summary>The image input's name.</summary>
     public string InputName => _input.Name;
 
@@ -115,8 +118,10 @@ public sealed class Network
         AfterCompute(_input);
         foreach (var layer in _layers)
         {
+            var started = Profile is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
             layer.Forward(Training);
             foreach (var output in layer.Outputs) AfterCompute(output);
+            Profile?.Add(layer.Node.OpType, forward: true, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
         return _output.AsTensor();
     }
@@ -144,7 +149,9 @@ public sealed class Network
             {
                 if (output.ChannelMask is not null) output.ApplyMask(output.ReadGradient());
             }
+            var started = Profile is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
             layer.Backward();
+            Profile?.Add(layer.Node.OpType, forward: false, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
         foreach (var p in Parameters)
         {

@@ -54,6 +54,11 @@ public static unsafe class Conv2d
             ConvDepthwise.Forward(g, x, w, bias, y);
             return;
         }
+        if (ConvDirect.Applies(g))
+        {
+            ConvDirect.Forward(g, x, w, bias, y);
+            return;
+        }
 
         var p = new Plan(g);
         var tile = p.ChooseTile(g.Batch, g.Groups, g.Batch, allowBands: true);
@@ -146,6 +151,11 @@ public static unsafe class Conv2d
         if (ConvDepthwise.Applies(g))
         {
             ConvDepthwise.BackwardData(g, dy, w, dx);
+            return;
+        }
+        if (ConvDirect.DataGradientGeometry(g) is { } transposed)
+        {
+            ConvDirect.BackwardData(transposed, dy, w, dx);
             return;
         }
 
@@ -262,6 +272,11 @@ public static unsafe class Conv2d
             ConvDepthwise.BackwardFilter(g, x, dy, dw);
             return;
         }
+        if (ConvDirect.Applies(g))
+        {
+            ConvDirect.BackwardFilter(g, x, dy, dw);
+            return;
+        }
 
         var p = new Plan(g);
         var weightLength = (int)g.WeightLength;
@@ -279,9 +294,11 @@ public static unsafe class Conv2d
         var dyLength = tile.Images > 1 ? blockChannels * cols : 0;
         var phaseLength = p.Columns.Split ? p.Cgi * p.Columns.ChannelLength : 0;
         var perItem = (long)CeilDiv(g.Batch, slots) * blockChannels * p.K * p.OutPlane;
-        // Partials are dwᵀ per group, [K, C_out/G]: the GEMM then has the long K = C_in/G·KH·KW side as its rows,
-        // which OpenBLAS runs markedly faster than the [C_out/G, K] orientation. The final sum transposes back.
-        var partials = ArrayPool<float>.Shared.Rent(slots * weightLength);
+        // With several slots the partials are dwᵀ per group, [K, C_out/G]: the GEMM then has the long K = C_in/G·KH·KW
+        // side as its rows, which OpenBLAS runs markedly faster than the [C_out/G, K] orientation, and the final sum
+        // transposes back. A single slot (huge layers, tiny batches) writes dw directly instead of renting its size again.
+        var transposed = slots > 1;
+        var partials = transposed ? ArrayPool<float>.Shared.Rent(slots * weightLength) : dw;
         try
         {
             ConvSimd.For(slots * g.Groups * blocks, colLength + dyLength + phaseLength, perItem, (item, scratch) =>
@@ -294,8 +311,11 @@ public static unsafe class Conv2d
                 // Contiguous image ranges per slot, fixed by (batch, slots) alone.
                 var first = (int)((long)slot * g.Batch / slots);
                 var last = (int)((long)(slot + 1) * g.Batch / slots);
-                var c = partials.AsSpan(slot * weightLength + grp * p.K * p.Cgo + co0, (p.K - 1) * p.Cgo + co1 - co0);
+                var c = transposed
+                    ? partials.AsSpan(slot * weightLength + grp * p.K * p.Cgo + co0, (p.K - 1) * p.Cgo + co1 - co0)
+                    : dw.AsSpan((grp * p.Cgo + co0) * p.K, (co1 - co0) * p.K);
                 var beta = 0f;
+
                 fixed (float* px = x, pdy = dy, ps = scratch)
                 {
                     var phase = ps + colLength + dyLength;
@@ -312,14 +332,13 @@ public static unsafe class Conv2d
                                 if (direct)
                                 {
                                     var a = x.AsSpan((int)p.InputOffset(n0, grp) + oh0 * p.OutW, (p.K - 1) * p.InPlane + nb);
-                                    Gemm.Multiply(false, true, p.K, co1 - co0, nb, 1f, a, p.InPlane, b, p.OutPlane, beta, c, p.Cgo);
+                                    AccumulateFilter(transposed, p, co1 - co0, a, p.InPlane, b, p.OutPlane, nb, ref beta, c);
                                 }
                                 else
                                 {
                                     p.PackImage(px + p.InputOffset(n0, grp), oh0, oh1, ps, nb, phase);
-                                    Gemm.Multiply(false, true, p.K, co1 - co0, nb, 1f, scratch.AsSpan(0, p.K * nb), nb, b, p.OutPlane, beta, c, p.Cgo);
+                                    AccumulateFilter(transposed, p, co1 - co0, scratch.AsSpan(0, p.K * nb), nb, b, p.OutPlane, nb, ref beta, c);
                                 }
-                                beta = 1f;
                             }
                             continue;
                         }
@@ -334,19 +353,29 @@ public static unsafe class Conv2d
                                 ConvSimd.Copy(pdy + p.OutputOffset(n, grp) + (long)o * p.OutPlane, gathered + (long)(o - co0) * count + (n - n0) * p.OutPlane, p.OutPlane);
                             }
                         }
-                        Gemm.Multiply(false, true, p.K, co1 - co0, count, 1f, scratch.AsSpan(0, p.K * count), count,
-                            scratch.AsSpan(colLength, (co1 - co0) * count), count, beta, c, p.Cgo);
-                        beta = 1f;
+                        AccumulateFilter(transposed, p, co1 - co0, scratch.AsSpan(0, p.K * count), count, scratch.AsSpan(colLength, (co1 - co0) * count), count, count, ref beta, c);
                     }
                 }
             });
 
-            SumSlots(partials, slots, weightLength, g.Groups, p.K, p.Cgo, dw);
+            if (transposed) SumSlots(partials, slots, weightLength, g.Groups, p.K, p.Cgo, dw);
         }
         finally
         {
-            ArrayPool<float>.Shared.Return(partials);
+            if (transposed) ArrayPool<float>.Shared.Return(partials);
         }
+    }
+
+    /// <summary>
+    /// c (+)= columns · gradᵀ into a transposed partial ([K, C_out/G] rows, ldc C_out/G), or grad · columnsᵀ straight
+    /// into dw ([C_out/G, K]); columns is K × length, grad is channels × length. The first call of an item overwrites.
+    /// </summary>
+    private static void AccumulateFilter(bool transposed, in Plan p, int channels, ReadOnlySpan<float> columns, int columnStride,
+        ReadOnlySpan<float> grad, int gradStride, int length, ref float beta, Span<float> c)
+    {
+        if (transposed) Gemm.Multiply(false, true, p.K, channels, length, 1f, columns, columnStride, grad, gradStride, beta, c, p.Cgo);
+        else Gemm.Multiply(false, true, channels, p.K, length, 1f, grad, gradStride, columns, columnStride, beta, c, p.K);
+        beta = 1f;
     }
 
     /// <summary>

@@ -50,6 +50,32 @@ internal static unsafe class ConvDepthwise
 
     public static void BackwardData(ConvGeometry g, float[] dy, float[] w, float[] dx)
     {
+        int spanH = g.DilationH * (g.KernelHeight - 1), spanW = g.DilationW * (g.KernelWidth - 1);
+        if (g.StrideH == 1 && g.StrideW == 1 && g.OutChannelsPerGroup == 1 &&
+            g.PadTop <= spanH && g.PadBottom <= spanH && g.PadLeft <= spanW && g.PadRight <= spanW)
+        {
+            // Stride 1, one output per input channel: dx is dy correlated with the flipped kernel under the
+            // complementary padding, which the forward kernel computes in registers (gather) rather than by
+            // read-modify-writing every dx row once per tap (scatter).
+            var transposed = new ConvGeometry(g.Batch, g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, g.KernelHeight, g.KernelWidth,
+                1, 1, spanH - g.PadTop, spanW - g.PadLeft, spanH - g.PadBottom, spanW - g.PadRight, g.DilationH, g.DilationW, g.Groups);
+            var kernel = g.KernelHeight * g.KernelWidth;
+            var flipped = System.Buffers.ArrayPool<float>.Shared.Rent(g.OutChannels * kernel);
+            try
+            {
+                for (var c = 0; c < g.OutChannels; c++)
+                {
+                    for (var t = 0; t < kernel; t++) flipped[c * kernel + kernel - 1 - t] = w[c * kernel + t];
+                }
+                Forward(transposed, dy, flipped, null, dx);
+            }
+            finally
+            {
+                System.Buffers.ArrayPool<float>.Shared.Return(flipped);
+            }
+            return;
+        }
+
         var layout = new Layout(g);
         var m = g.OutChannelsPerGroup;
         var taps = g.KernelHeight * g.KernelWidth;
@@ -171,42 +197,56 @@ internal static unsafe class ConvDepthwise
         }
     }
 
-    /// <summary>Σ over output rows r and columns o of dy[r, o]·xp[r·rowStep + o], in a fixed order.</summary>
+    /// <summary>
+    /// Σ over output rows r and columns o of dy[r, o]·xp[r·rowStep + o], in a fixed order. A row's last partial vector
+    /// is loaded overlapping the previous one, with the already-counted lanes masked to zero, so short rows (28, 14)
+    /// stay vectorised without reading past either buffer.
+    /// </summary>
     private static float TapDot(float* xp, int rowStep, float* dy, int width, int rows)
     {
-        var tail = 0f;
         if (Vector512.IsHardwareAccelerated && width >= Vector512<float>.Count)
         {
+            var full = width - width % Vector512<float>.Count;
+            var tailMask = Vector512.GreaterThanOrEqual(Vector512<int>.Indices, Vector512.Create(Vector512<float>.Count - width % Vector512<float>.Count)).AsSingle();
             var acc = Vector512<float>.Zero;
             for (var r = 0; r < rows; r++)
             {
                 var a = xp + (long)r * rowStep;
                 var b = dy + (long)r * width;
-                var o = 0;
-                for (; o <= width - Vector512<float>.Count; o += Vector512<float>.Count)
+                for (var o = 0; o < full; o += Vector512<float>.Count)
                 {
                     acc = Vector512.MultiplyAddEstimate(Vector512.Load(a + o), Vector512.Load(b + o), acc);
                 }
-                for (; o < width; o++) tail = MathF.FusedMultiplyAdd(a[o], b[o], tail);
+                if (full < width)
+                {
+                    var o = width - Vector512<float>.Count;
+                    acc = Vector512.MultiplyAddEstimate(Vector512.Load(a + o) & tailMask, Vector512.Load(b + o), acc);
+                }
             }
-            return Vector512.Sum(acc) + tail;
+            return Vector512.Sum(acc);
         }
         if (Vector256.IsHardwareAccelerated && width >= Vector256<float>.Count)
         {
+            var full = width - width % Vector256<float>.Count;
+            var tailMask = Vector256.GreaterThanOrEqual(Vector256<int>.Indices, Vector256.Create(Vector256<float>.Count - width % Vector256<float>.Count)).AsSingle();
             var acc = Vector256<float>.Zero;
             for (var r = 0; r < rows; r++)
             {
                 var a = xp + (long)r * rowStep;
                 var b = dy + (long)r * width;
-                var o = 0;
-                for (; o <= width - Vector256<float>.Count; o += Vector256<float>.Count)
+                for (var o = 0; o < full; o += Vector256<float>.Count)
                 {
                     acc = Vector256.MultiplyAddEstimate(Vector256.Load(a + o), Vector256.Load(b + o), acc);
                 }
-                for (; o < width; o++) tail = MathF.FusedMultiplyAdd(a[o], b[o], tail);
+                if (full < width)
+                {
+                    var o = width - Vector256<float>.Count;
+                    acc = Vector256.MultiplyAddEstimate(Vector256.Load(a + o) & tailMask, Vector256.Load(b + o), acc);
+                }
             }
-            return Vector256.Sum(acc) + tail;
+            return Vector256.Sum(acc);
         }
+        var tail = 0f;
         for (var r = 0; r < rows; r++)
         {
             var a = xp + (long)r * rowStep;

@@ -6,16 +6,29 @@ using System.Runtime.Intrinsics.X86;
 namespace Acp.Engine.Kernels;
 
 /// <summary>
-/// The managed GEMM. The work is cut into MR×NR tiles of C, each computed by a register-blocked micro-kernel
-/// (<see cref="IGemmKernel"/>) that keeps the whole tile in vector registers while it runs down a block of k.
+/// The managed GEMM. C is cut into MR×NR tiles, each computed by a register-blocked micro-kernel
+/// (<see cref="IGemmKernel"/>) that keeps the whole tile in vector registers while it runs down a block of k
+/// (at most <see cref="KcMax"/>).
 /// </summary>
 /// <remarks>
-/// The engine's products are small (a convolution over one image: m, n, k in the tens to the low thousands), so A and
-/// B are read where they lie whenever their layout allows: copying them into packed panels first, as BLIS-style
-/// libraries do, would cost as much as the multiply itself at these sizes. The micro-kernels take A through a row
-/// stride and a column stride, which covers A and Aᵀ alike, and B through a row stride. Only Bᵀ, whose rows are
-/// the wrong way for vector loads, is packed: a k-block of it at a time, into NR-wide panels. k is blocked (at most
-/// <see cref="KcMax"/>) so that the B panel a kernel streams stays in L1 while the kernel sweeps down the rows of A.
+/// <para>
+/// The engine's products are small (one image's convolution: m, n, k in the tens to the low thousands, all operands in
+/// L2), so A and B are read where they lie whenever their layout allows: copying them into packed panels first, as
+/// BLIS-style libraries always do, costs as much as the multiply at these sizes. The kernels take A through a row and
+/// a column stride, which covers A and Aᵀ alike, and B through a row stride. Panels (<see cref="GemmPacking"/>) are
+/// used where they pay (<see cref="Choose"/>): for Bᵀ, whose rows are the wrong way for vector loads, and for large
+/// operands reused from cache many times.
+/// </para>
+/// <para>
+/// Bᵀ is often avoided altogether: C = A·Bᵀ is computed as Cᵀ = B·Aᵀ when that packs the smaller operand
+/// (<see cref="ShouldSwap"/>), the backward-filter case of convolutions. Ragged right edges use masked vector loads and
+/// stores (no padding, no scratch tile), ragged bottom edges let the missing rows alias row 0 and skip their stores,
+/// and a narrow first column tile aligns the rest on cache lines when the row strides allow it.
+/// </para>
+/// <para>
+/// Every element of C is one FMA chain over p = 0…k−1 in order, cut at the same k-block boundaries, whichever tile,
+/// kernel variant or alignment computes it: results depend on the shapes and values only, not on buffer addresses.
+/// </para>
 /// </remarks>
 internal static unsafe class GemmManaged
 {
@@ -38,14 +51,26 @@ internal static unsafe class GemmManaged
         Scalar,
     }
 
-    /// <summary>Largest k-block: its 32-wide B panel (32 KiB) stays in a 48 KiB L1 while the kernel sweeps over A.</summary>
+    /// <summary>Largest k-block: its 32-wide B panel (32 KiB) stays in a 48 KiB L1 while the kernels sweep over A.</summary>
     internal const int KcMax = 256;
 
-    /// <summary>Largest n-block of packed Bᵀ: KcMax × NcMax floats (1 MiB) stay in L2.</summary>
+    /// <summary>Largest n-block of packed B, and the width beyond which C is walked in rows of tiles: KcMax × NcMax
+    /// floats (1 MiB) stay in L2.</summary>
     internal const int NcMax = 1024;
 
+    /// <summary>Largest m-block of packed A: McMax × KcMax floats (144 KiB) stay in L2 next to the B block.</summary>
+    internal const int McMax = 144;
+
+    /// <summary>Largest Cᵀ (floats) held in scratch when swapping the operands of A·Bᵀ: 1 MiB.</summary>
+    internal const long SwapScratchLimit = 256 * 1024;
+
+    /// <summary>Packed panels of A and B; per thread (see <see cref="Scratch"/>).</summary>
     [ThreadStatic]
     private static float[]? workspace;
+
+    /// <summary>Cᵀ of a swapped product; separate from <see cref="workspace"/>, which the swapped product packs into.</summary>
+    [ThreadStatic]
+    private static float[]? transposedC;
 
     /// <summary>The width <see cref="Width.Auto"/> stands for on this CPU.</summary>
     internal static Width BestWidth { get; } = Best();
@@ -113,13 +138,14 @@ internal static unsafe class GemmManaged
     }
 
     /// <summary>
-    /// The managed product (AVX-512 kernel) with the walk and the copies decided by the caller instead of
-    /// <see cref="Choose"/>; for measuring the crossovers. Bᵀ is always packed (or swapped away): its rows are the wrong way for vector loads.
+    /// The managed product (AVX-512 kernel, no operand swap) with the walk and the copies decided by the caller
+    /// instead of <see cref="Choose"/>; for measuring the crossovers. Bᵀ is packed regardless.
     /// </summary>
     internal static void MultiplyPlanned(Plan plan, bool transA, bool transB, int m, int n, int k,
         float alpha, float* a, nint lda, float* b, nint ldb, float beta, float* c, nint ldc)
     {
-        General<GemmKernel512>(transA, transB, plan with { PackB = plan.PackB || transB }, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        General<GemmKernel512>(transA, transB, plan with { PackB = plan.PackB || transB }, m, n, k,
+            alpha, a, lda, b, ldb, beta, c, ldc);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -131,12 +157,14 @@ internal static unsafe class GemmManaged
         {
             var ct = Scratch(ref transposedC, m * n);
             var swappedTransB = !transA;
-            General<TKernel>(false, swappedTransB, Choose(swappedTransB, n, m, k, TKernel.Mr), n, m, k, alpha, b, ldb, a, lda, 0f, ct, m);
+            General<TKernel>(false, swappedTransB, Choose(swappedTransB, n, m, k, TKernel.Mr), n, m, k,
+                alpha, b, ldb, a, lda, 0f, ct, m);
             GemmPacking.MergeTransposed(m, n, ct, beta, c, ldc);
             return;
         }
 
-        General<TKernel>(transA, transB, Choose(transB, m, n, k, TKernel.Mr), m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        General<TKernel>(transA, transB, Choose(transB, m, n, k, TKernel.Mr), m, n, k,
+            alpha, a, lda, b, ldb, beta, c, ldc);
     }
 
     /// <summary>
@@ -183,16 +211,6 @@ internal static unsafe class GemmManaged
         var packB = transB || rowOrder || (m >= 256 && (long)k * n >= 64 * 1024);
         return new Plan(rowOrder, packA, packB);
     }
-
-    /// <summary>Largest Cᵀ (floats) held in scratch when swapping the operands of A·Bᵀ: 1 MiB.</summary>
-    internal const long SwapScratchLimit = 256 * 1024;
-
-    /// <summary>Largest m-block of packed A: McMax × KcMax floats (144 KiB) stay in L2 next to the B block.</summary>
-    internal const int McMax = 144;
-
-    [ThreadStatic]
-    private static float[]? transposedC;
-
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void General<TKernel>(bool transA, bool transB, Plan plan, int m, int n, int k,

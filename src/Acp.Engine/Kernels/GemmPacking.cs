@@ -170,14 +170,14 @@ internal static unsafe class GemmPacking
                         out var o4, out var o5, out var o6, out var o7);
                     if (beta != 0)
                     {
-                        o0 = Fma.IsSupported ? Fma.MultiplyAdd(Avx.LoadVector256(d), bv, o0) : o0 + Avx.LoadVector256(d) * bv;
-                        o1 = Fma.IsSupported ? Fma.MultiplyAdd(Avx.LoadVector256(d + ldc), bv, o1) : o1 + Avx.LoadVector256(d + ldc) * bv;
-                        o2 = Fma.IsSupported ? Fma.MultiplyAdd(Avx.LoadVector256(d + 2 * ldc), bv, o2) : o2 + Avx.LoadVector256(d + 2 * ldc) * bv;
-                        o3 = Fma.IsSupported ? Fma.MultiplyAdd(Avx.LoadVector256(d + 3 * ldc), bv, o3) : o3 + Avx.LoadVector256(d + 3 * ldc) * bv;
-                        o4 = Fma.IsSupported ? Fma.MultiplyAdd(Avx.LoadVector256(d + 4 * ldc), bv, o4) : o4 + Avx.LoadVector256(d + 4 * ldc) * bv;
-                        o5 = Fma.IsSupported ? Fma.MultiplyAdd(Avx.LoadVector256(d + 5 * ldc), bv, o5) : o5 + Avx.LoadVector256(d + 5 * ldc) * bv;
-                        o6 = Fma.IsSupported ? Fma.MultiplyAdd(Avx.LoadVector256(d + 6 * ldc), bv, o6) : o6 + Avx.LoadVector256(d + 6 * ldc) * bv;
-                        o7 = Fma.IsSupported ? Fma.MultiplyAdd(Avx.LoadVector256(d + 7 * ldc), bv, o7) : o7 + Avx.LoadVector256(d + 7 * ldc) * bv;
+                        o0 = AddScaled(o0, d, bv);
+                        o1 = AddScaled(o1, d + ldc, bv);
+                        o2 = AddScaled(o2, d + 2 * ldc, bv);
+                        o3 = AddScaled(o3, d + 3 * ldc, bv);
+                        o4 = AddScaled(o4, d + 4 * ldc, bv);
+                        o5 = AddScaled(o5, d + 5 * ldc, bv);
+                        o6 = AddScaled(o6, d + 6 * ldc, bv);
+                        o7 = AddScaled(o7, d + 7 * ldc, bv);
                     }
 
                     Avx.Store(d, o0);
@@ -196,6 +196,11 @@ internal static unsafe class GemmPacking
 
         MergeTransposedScalar(i, m, 0, n, m, ct, beta, c, ldc);
     }
+
+    /// <summary>value + beta · (8 floats at c).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> AddScaled(Vector256<float> value, float* c, Vector256<float> beta) =>
+        Fma.IsSupported ? Fma.MultiplyAdd(Avx.LoadVector256(c), beta, value) : value + Avx.LoadVector256(c) * beta;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MergeTransposedScalar(int i0, int i1, int j0, int j1, int m, float* ct, float beta, float* c, nint ldc)

@@ -52,11 +52,17 @@ internal static class ConvCases
             ["kernel fills input"] = MakeConv(2, 3, 4, 5, 2, 4, 5),
             ["pads wider than kernel"] = MakeConv(2, 2, 3, 3, 3, 2, 2, pt: 3, pl: 2, pb: 3, pr: 2),
             ["tiny 1x1 image"] = MakeConv(3, 4, 1, 1, 5, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1),
+            ["direct dilated asym pads"] = MakeConv(3, 5, 9, 11, 12, 3, 3, pt: 2, pl: 0, pb: 1, pr: 3, dh: 2, dw: 2),
+            ["direct 5x5"] = MakeConv(2, 3, 10, 9, 9, 5, 5, pt: 2, pl: 2, pb: 2, pr: 2),
+            ["direct 1x3"] = MakeConv(2, 4, 6, 7, 8, 1, 3, pt: 0, pl: 1, pb: 0, pr: 1),
+            ["direct no pad"] = MakeConv(3, 6, 8, 9, 16, 3, 3),
+            ["direct pads beyond kernel"] = MakeConv(2, 3, 5, 4, 8, 3, 3, pt: 3, pl: 1, pb: 0, pr: 4),
+            ["direct grouped"] = MakeConv(3, 8, 6, 6, 16, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1, groups: 2),
         };
 
         // Random geometries: a seeded stream so the set is fixed, valid by construction.
         var rng = new Random(20240611);
-        for (var i = 0; cases.Count < 31 + 40; i++)
+        for (var i = 0; cases.Count < 37 + 40; i++)
         {
             var groups = rng.Next(4) switch { 0 => 2, 1 => 3, _ => 1 };
             var depthwise = rng.Next(5) == 0;

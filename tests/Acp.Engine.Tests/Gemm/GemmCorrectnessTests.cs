@@ -94,8 +94,9 @@ public class GemmCorrectnessTests
             return;
         }
 
-        // k beyond one and two k-blocks (KcMax = 256), n beyond one packed n-block of Bᵀ (NcMax = 1024).
-        (int M, int N, int K)[] shapes = [(19, 45, 257), (33, 70, 513), (9, 1100, 37), (130, 67, 300), (16, 784, 144)];
+        // k beyond one and two k-blocks (KcMax = 256), n beyond one n-block (NcMax = 1024) with and without row order,
+        // A and B packed (see PlansOfTheLargeShapes).
+        (int M, int N, int K)[] shapes = [(19, 45, 257), (33, 70, 513), (9, 1100, 37), (40, 1100, 20), (130, 300, 256), (260, 130, 600), (16, 784, 144)];
         var seed = 77;
         foreach (var (m, n, k) in shapes)
         {
@@ -104,6 +105,47 @@ public class GemmCorrectnessTests
                 var gemm = new GemmCase(++seed, transA, transB, m, n, k, 0.75f, beta, padA: 3, padB: 1, padC: 2);
                 gemm.Run(provider, width);
                 gemm.Verify($"{provider}/{width} {m}×{n}×{k}");
+            }
+        }
+    }
+
+    [Fact]
+    public void PlansOfTheLargeShapes()
+    {
+        // Pins that LargeSizesCrossTheBlockBoundaries reaches every walk and copy of the managed driver.
+        Assert.Equal(new GemmManaged.Plan(RowOrder: false, PackA: false, PackB: false), GemmManaged.Choose(false, 9, 1100, 37, 8));
+        Assert.Equal(new GemmManaged.Plan(RowOrder: true, PackA: false, PackB: true), GemmManaged.Choose(false, 40, 1100, 20, 8));
+        Assert.Equal(new GemmManaged.Plan(RowOrder: false, PackA: true, PackB: false), GemmManaged.Choose(false, 130, 300, 256, 8));
+        Assert.Equal(new GemmManaged.Plan(RowOrder: false, PackA: false, PackB: true), GemmManaged.Choose(false, 260, 130, 600, 8));
+        Assert.True(GemmManaged.ShouldSwap(false, true, 16, 144, 784));
+        Assert.False(GemmManaged.ShouldSwap(false, true, 64, 576, 49));
+        Assert.True(GemmManaged.ShouldSwap(true, true, 20, 30, 40));
+        Assert.False(GemmManaged.ShouldSwap(false, false, 16, 144, 784));
+    }
+
+    [Theory]
+    [MemberData(nameof(PathsAndTransposes))]
+    public void EveryAlignmentOfBAndCIsHandled(string path, bool transA, bool transB)
+    {
+        if (!Available(path, out var provider, out var width))
+        {
+            return;
+        }
+
+        // Row strides that are multiples of 16 floats let the driver split off a narrow first column tile to align
+        // the rest on cache lines; every offset of B and C within a line, in place and packed, small and large k.
+        var seed = 300;
+        // (40, 1040, 12) walks rows of tiles over packed B, whose first panel is then the narrow one.
+        foreach (var (m, n, k) in new[] { (9, 70, 40), (17, 64, 8), (260, 66, 30), (40, 1040, 12) })
+        {
+            for (var offset = 0; offset < 16; offset += m > 30 ? 5 : 1)
+            {
+                var ldb = (transB ? k : n) / 16 * 16 + 16;
+                var ldc = n / 16 * 16 + 16;
+                var gemm = new GemmCase(++seed, transA, transB, m, n, k, 1f, offset % 2 == 0 ? 0f : -1f,
+                    padB: ldb - (transB ? k : n), padC: ldc - n, offsetB: offset, guard: 16 + (offset * 7 % 16));
+                gemm.Run(provider, width);
+                gemm.Verify($"{provider}/{width} {m}×{n}×{k} B offset {offset}, C guard {gemm.Guard}");
             }
         }
     }

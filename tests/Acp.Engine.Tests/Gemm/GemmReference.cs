@@ -12,11 +12,11 @@ internal sealed class GemmCase
     /// <summary>Written everywhere in C's buffer outside the m×n window; must be there afterwards.</summary>
     internal const float Sentinel = -7777.25f;
 
-    private const int Guard = 19;
-
     internal GemmCase(int seed, bool transA, bool transB, int m, int n, int k, float alpha, float beta,
-        int padA = 0, int padB = 0, int padC = 0)
+        int padA = 0, int padB = 0, int padC = 0, int offsetB = 0, int guard = 19)
     {
+        Guard = guard;
+        BOffset = offsetB;
         var random = new Random(seed);
         TransA = transA;
         TransB = transB;
@@ -29,7 +29,7 @@ internal sealed class GemmCase
         Ldb = (transB ? k : n) + padB;
         Ldc = n + padC;
         A = Matrix(random, transA ? k : m, transA ? m : k, Lda);
-        B = Matrix(random, transB ? n : k, transB ? k : n, Ldb);
+        B = Matrix(random, transB ? n : k, transB ? k : n, Ldb, offsetB);
 
         CBuffer = new float[Guard + Math.Max(0, (m - 1) * Ldc + n) + Guard];
         Array.Fill(CBuffer, Sentinel);
@@ -44,6 +44,12 @@ internal sealed class GemmCase
 
         COriginal = (float[])CBuffer.Clone();
     }
+
+    /// <summary>Sentinels before C, and so C's offset in its buffer: varying it varies C's alignment.</summary>
+    internal int Guard { get; }
+
+    /// <summary>NaNs before B in its array: varying it varies B's alignment.</summary>
+    internal int BOffset { get; }
 
     internal bool TransA { get; }
 
@@ -77,10 +83,10 @@ internal sealed class GemmCase
     internal Span<float> C => CBuffer.AsSpan(Guard, CBuffer.Length - Guard);
 
     internal void Run(GemmProvider provider, GemmManaged.Width width = GemmManaged.Width.Auto) =>
-        Acp.Engine.Kernels.Gemm.MultiplyWith(provider, width, TransA, TransB, M, N, K, Alpha, A, Lda, B, Ldb, Beta, C, Ldc);
+        Acp.Engine.Kernels.Gemm.MultiplyWith(provider, width, TransA, TransB, M, N, K, Alpha, A, Lda, B.AsSpan(BOffset), Ldb, Beta, C, Ldc);
 
     internal void RunPublic() =>
-        Acp.Engine.Kernels.Gemm.Multiply(TransA, TransB, M, N, K, Alpha, A, Lda, B, Ldb, Beta, C, Ldc);
+        Acp.Engine.Kernels.Gemm.Multiply(TransA, TransB, M, N, K, Alpha, A, Lda, B.AsSpan(BOffset), Ldb, Beta, C, Ldc);
 
     /// <summary>Asserts the m×n window against the reference and every other element of C's buffer unchanged.</summary>
     internal void Verify(string label)
@@ -99,7 +105,7 @@ internal sealed class GemmCase
 
         // Locals rather than properties: the test project builds in Debug, where property reads in this O(m·n·k)
         // loop would dominate the run time.
-        int m = M, n = N, k = K, lda = Lda, ldb = Ldb, ldc = Ldc;
+        int m = M, n = N, k = K, lda = Lda, ldb = Ldb, ldc = Ldc, guard = Guard, bo = BOffset;
         bool transA = TransA, transB = TransB;
         double alpha = Alpha, beta = Beta;
         float[] a = A, b = B, c = CBuffer, original = COriginal;
@@ -110,16 +116,16 @@ internal sealed class GemmCase
                 double sum = 0, magnitude = 0;
                 for (var p = 0; p < k; p++)
                 {
-                    double product = (double)(transA ? a[p * lda + i] : a[i * lda + p]) * (transB ? b[j * ldb + p] : b[p * ldb + j]);
+                    double product = (double)(transA ? a[p * lda + i] : a[i * lda + p]) * (transB ? b[bo + j * ldb + p] : b[bo + p * ldb + j]);
                     sum += product;
                     magnitude += Math.Abs(product);
                 }
 
-                double old = original[Guard + i * ldc + j];
+                double old = original[guard + i * ldc + j];
                 var expected = alpha * sum + (beta == 0 ? 0 : beta * old);
                 var scale = Math.Abs(alpha) * magnitude + (beta == 0 ? 0 : Math.Abs(beta * old));
                 var tolerance = 2 * (k + 3) * unitRoundoff * scale + 1e-30;
-                var got = c[Guard + i * ldc + j];
+                var got = c[guard + i * ldc + j];
                 if (!(Math.Abs(got - expected) <= tolerance))
                 {
                     Assert.Fail($"{label}: C[{i},{j}] = {got}, expected {expected} ± {tolerance:G3} " +
@@ -129,15 +135,15 @@ internal sealed class GemmCase
         }
     }
 
-    private static float[] Matrix(Random random, int rows, int cols, int stride)
+    private static float[] Matrix(Random random, int rows, int cols, int stride, int offset = 0)
     {
-        var data = new float[rows == 0 ? 0 : (rows - 1) * stride + cols];
+        var data = new float[offset + (rows == 0 ? 0 : (rows - 1) * stride + cols)];
         Array.Fill(data, float.NaN);
         for (var r = 0; r < rows; r++)
         {
             for (var c = 0; c < cols; c++)
             {
-                data[r * stride + c] = (float)(random.NextDouble() * 2 - 1);
+                data[offset + r * stride + c] = (float)(random.NextDouble() * 2 - 1);
             }
         }
 
