@@ -253,7 +253,7 @@ internal static unsafe class ConvDirect
                 b = Vector512.Create(w[6]);
                 a60 = Vector512.FusedMultiplyAdd(x0, b, a60); a61 = Vector512.FusedMultiplyAdd(x1, b, a61); a62 = Vector512.FusedMultiplyAdd(x2, b, a62);
                 b = Vector512.Create(w[7]);
-                a70 = Vector512.FusedMultiplyAdd(x1, b, a70); a71 = Vector512.FusedMultiplyAdd(x1, b, a71); a72 = Vector512.FusedMultiplyAdd(x2, b, a72);
+                a70 = Vector512.FusedMultiplyAdd(x0, b, a70); a71 = Vector512.FusedMultiplyAdd(x1, b, a71); a72 = Vector512.FusedMultiplyAdd(x2, b, a72);
             }
         }
         a00.Store(dst); a01.Store(dst + 16); a02.Store(dst + 32); dst += ld;
@@ -299,7 +299,7 @@ internal static unsafe class ConvDirect
             d = Vector512.Load(d6 + q);
             a60 = Vector512.FusedMultiplyAdd(d, x0, a60); a61 = Vector512.FusedMultiplyAdd(d, x1, a61); a62 = Vector512.FusedMultiplyAdd(d, x2, a62);
             d = Vector512.Load(d7 + q);
-            a70 = Vector512.FusedMultiplyAdd(d, x0, a70); a71 = Vector512.FusedMultiplyAdd(d, x1, a71); a72 = Vector512.FusedMultiplyAdd(d, x1, a72);
+            a70 = Vector512.FusedMultiplyAdd(d, x0, a70); a71 = Vector512.FusedMultiplyAdd(d, x1, a71); a72 = Vector512.FusedMultiplyAdd(d, x2, a72);
         }
         sums[0] = Vector512.Sum(a00); sums[1] = Vector512.Sum(a01); sums[2] = Vector512.Sum(a02);
         sums[3] = Vector512.Sum(a10); sums[4] = Vector512.Sum(a11); sums[5] = Vector512.Sum(a12);

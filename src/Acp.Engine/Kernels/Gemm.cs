@@ -102,11 +102,19 @@ public static class Gemm
 
     /// <summary>Maps a requested provider to the one that runs, given whether OpenBLAS loads.</summary>
     /// <exception cref="InvalidOperationException">OpenBLAS requested but not loadable.</exception>
-    internal static GemmProvider Resolve(GemmProvider requested, bool openBlasAvailable, string? unavailableReason)
+    internal static GemmProvider Resolve(GemmProvider requested, bool openBlasAvailable, string? unavailableReason) =>
+        Resolve(requested, openBlasAvailable, unavailableReason, HasWideSimd);
+
+    /// <summary>256-bit or wider vectors: where the managed kernels are the faster choice.</summary>
+    internal static bool HasWideSimd => System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated;
+
+    internal static GemmProvider Resolve(GemmProvider requested, bool openBlasAvailable, string? unavailableReason, bool wideSimd)
     {
         return requested switch
         {
-            GemmProvider.Auto => openBlasAvailable ? GemmProvider.OpenBlas : GemmProvider.Managed,
+            // The managed kernels beat single-threaded OpenBLAS 1.2-2.2x on the small products convolutions make, where
+            // SIMD is wide enough (docs/benchmarks.md); without AVX2 OpenBLAS's hand-written assembly wins.
+            GemmProvider.Auto => openBlasAvailable && !wideSimd ? GemmProvider.OpenBlas : GemmProvider.Managed,
             GemmProvider.Managed => GemmProvider.Managed,
             GemmProvider.OpenBlas when openBlasAvailable => GemmProvider.OpenBlas,
             GemmProvider.OpenBlas => throw new InvalidOperationException(

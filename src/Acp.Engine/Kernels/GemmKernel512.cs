@@ -8,7 +8,10 @@ namespace Acp.Engine.Kernels;
 /// AVX-512 micro-kernel, 8×32: sixteen zmm accumulators, two B vectors and one broadcast of A per step, leaving room
 /// in the 32 registers so that nothing spills. Eight rows keep the FMA pipes (2 ports × 4 cycles latency) fed with
 /// 16 independent chains and match the channel counts of CNNs, which are mostly multiples of 8. Ragged right edges
-/// use masked loads and stores, which never fault on the masked-off lanes, so B and C need no padding.
+/// use masked loads and stores, which never fault on the masked-off lanes, so B and C need no padding. Variants:
+/// <see cref="Full{TMask}"/> for whole-height tiles (about 86% of the FMA peak from L1), <see cref="Tile2{TMask}"/>
+/// and <see cref="Tile1{TMask}"/> for the bottom and right edges, <see cref="Narrow{TMask}"/> (16×16) for C at most
+/// 16 wide.
 /// </summary>
 internal readonly unsafe struct GemmKernel512 : IGemmKernel
 {

@@ -3,7 +3,8 @@ namespace Acp.Engine.Kernels;
 /// <summary>Which implementation <see cref="Gemm.Multiply"/> uses.</summary>
 public enum GemmProvider
 {
-    /// <summary>OpenBLAS when <c>libopenblas.so.0</c> loads, the managed SIMD implementation otherwise.</summary>
+    /// <summary>The managed SIMD implementation on CPUs with 256-bit vectors or wider (faster there on convolution-sized
+    /// products); OpenBLAS on narrower CPUs when <c>libopenblas.so.0</c> loads.</summary>
     Auto,
 
     /// <summary>OpenBLAS <c>cblas_sgemm</c>, forced to one thread per call.</summary>

@@ -65,10 +65,11 @@ public class GemmContractTests
     }
 
     [Fact]
-    public void AutoResolvesToOpenBlasOnlyWhenItLoads()
+    public void AutoPrefersManagedWithWideSimdAndOpenBlasOnlyWhenItLoads()
     {
-        Assert.Equal(GemmProvider.OpenBlas, GemmApi.Resolve(GemmProvider.Auto, openBlasAvailable: true, null));
-        Assert.Equal(GemmProvider.Managed, GemmApi.Resolve(GemmProvider.Auto, openBlasAvailable: false, "missing"));
+        Assert.Equal(GemmProvider.Managed, GemmApi.Resolve(GemmProvider.Auto, openBlasAvailable: true, null, wideSimd: true));
+        Assert.Equal(GemmProvider.OpenBlas, GemmApi.Resolve(GemmProvider.Auto, openBlasAvailable: true, null, wideSimd: false));
+        Assert.Equal(GemmProvider.Managed, GemmApi.Resolve(GemmProvider.Auto, openBlasAvailable: false, "missing", wideSimd: false));
         Assert.Equal(GemmProvider.Managed, GemmApi.Resolve(GemmProvider.Managed, openBlasAvailable: true, null));
         Assert.Equal(GemmProvider.OpenBlas, GemmApi.Resolve(GemmProvider.OpenBlas, openBlasAvailable: true, null));
     }
@@ -105,7 +106,7 @@ public class GemmContractTests
 
             GemmApi.Provider = GemmProvider.Auto;
             Assert.Equal(GemmProvider.Auto, GemmApi.Provider);
-            Assert.Equal(OpenBlasNative.IsAvailable ? GemmProvider.OpenBlas : GemmProvider.Managed, GemmApi.ActiveProvider);
+            Assert.Equal(OpenBlasNative.IsAvailable && !GemmApi.HasWideSimd ? GemmProvider.OpenBlas : GemmProvider.Managed, GemmApi.ActiveProvider);
 
             if (OpenBlasNative.IsAvailable)
             {
