@@ -20,6 +20,7 @@ public static class AcpCommandLine
         root.Options.Add(Quiet);
         root.Subcommands.Add(InspectCommand.Create(output, error));
         root.Subcommands.Add(EvalCommand.Create(output, error));
+        root.Subcommands.Add(PruneCommand.Create(output, error));
         return root;
     }
 

@@ -60,6 +60,22 @@ internal static class InspectCommand
         {
             console.MarkupLine($"Other float constants (not parameters): {Count(s.OtherInitializerElements)} elements.");
         }
+        var prunable = s.ChannelGroups.Where(g => g.Prunable).ToList();
+        console.MarkupLine($"[bold]Channel groups[/]: {prunable.Count} prunable ({Count(prunable.Sum(g => (long)g.Width))} channels), {s.ChannelGroups.Count - prunable.Count} fenced");
+        if (s.ChannelGroups.Count > 0)
+        {
+            var groups = new Table().Border(TableBorder.Rounded).AddColumns("group", "width", "prunable", "producers", "consumers / why fenced");
+            foreach (var g in s.ChannelGroups)
+            {
+                var producers = string.Join(", ", g.Producers.Take(2)) + (g.Producers.Count > 2 ? $" (+{g.Producers.Count - 2})" : "");
+                var detail = g.Prunable
+                    ? string.Join(", ", g.Consumers.Take(2)) + (g.Consumers.Count > 2 ? $" (+{g.Consumers.Count - 2})" : "")
+                    : string.Join("; ", g.FenceReasons.Take(2));
+                groups.AddRow(g.Id.ToString(CultureInfo.InvariantCulture), g.Width.ToString(CultureInfo.InvariantCulture),
+                    g.Prunable ? "[green]yes[/]" : "[yellow]no[/]", Markup.Escape(producers), Markup.Escape(detail));
+            }
+            console.Write(groups);
+        }
         if (s.NotUnderstood.Count == 0)
         {
             console.MarkupLine("[green]Everything in the graph is understood.[/]");

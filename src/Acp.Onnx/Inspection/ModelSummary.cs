@@ -1,4 +1,5 @@
 using Acp.Onnx.Analysis;
+using Acp.Onnx.Channels;
 using Acp.Onnx.Ir;
 
 namespace Acp.Onnx.Inspection;
@@ -14,6 +15,16 @@ public sealed record ValueSummary(string Name, string ElementType, string Shape)
 /// <param name="Macs">Multiply-accumulates, or null when its shapes could not be inferred.</param>
 /// <param name="OutputShape">The inferred output shape, or "?".</param>
 public sealed record LayerSummary(string Name, string OpType, long? OutChannels, long Params, long? Macs, string OutputShape);
+
+/// <summary>A channel group: channels that must be kept or removed together (see <see cref="ChannelAnalysis"/>).</summary>
+/// <param name="Id">The group's id, as surgery and pruning plans name it.</param>
+/// <param name="Width">Channels in the group.</param>
+/// <param name="Prunable">False when something fences it (a graph output, a grouped conv, an unknown operator).</param>
+/// <param name="Producers">Nodes whose output channels the group is.</param>
+/// <param name="Consumers">Nodes whose input channels follow the group.</param>
+/// <param name="Members">How many values carry the group's channels.</param>
+/// <param name="FenceReasons">Why it cannot be pruned; empty when prunable.</param>
+public sealed record GroupSummary(int Id, int Width, bool Prunable, IReadOnlyList<string> Producers, IReadOnlyList<string> Consumers, int Members, IReadOnlyList<string> FenceReasons);
 
 /// <summary>
 /// What <c>acp inspect</c> reports about a model: its interface, its operators, its layers with their cost, and what
@@ -67,6 +78,9 @@ public sealed class ModelSummary
     /// <summary>Elements of float initializers that are not learnable parameters (kept visible, not hidden).</summary>
     public required long OtherInitializerElements { get; init; }
 
+    /// <summary>Every channel group, prunable ones first.</summary>
+    public required IReadOnlyList<GroupSummary> ChannelGroups { get; init; }
+
     /// <summary>Operators outside what Acp understands, and shapes it could not infer, one sentence each.</summary>
     public required IReadOnlyList<string> NotUnderstood { get; init; }
 
@@ -84,8 +98,15 @@ public sealed class ModelSummary
             .GroupBy(n => n.IsStandard ? n.OpType : $"{n.Domain}.{n.OpType}")
             .Select(g => $"operator {g.Key} ({g.Count()} node{(g.Count() == 1 ? "" : "s")}, first '{g.First().DisplayName}') is not supported for pruning; channels through it are fenced.");
 
+        var analysis = ChannelAnalysis.Run(model);
+        var groups = analysis.PrunableGroups.Concat(analysis.FencedGroups)
+            .Select(g => new GroupSummary(g.Id, g.Width, g.IsPrunable, g.Producers.Select(p => p.ToString()).ToList(),
+                g.Consumers.Select(c => c.ToString()).ToList(), g.Members.Count, g.Fences.Select(f => f.ToString()).ToList()))
+            .ToList();
+
         return new ModelSummary
         {
+            ChannelGroups = groups,
             Source = source,
             IrVersion = model.IrVersion,
             Opset = model.OpsetVersion,
