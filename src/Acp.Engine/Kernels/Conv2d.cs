@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
 
 namespace Acp.Engine.Kernels;
 
@@ -9,12 +10,23 @@ namespace Acp.Engine.Kernels;
 /// accumulated into. Inputs and outputs must not overlap.
 /// </summary>
 /// <remarks>
-/// Layers with one input channel per group (depthwise, with any channel multiplier) run a direct SIMD kernel. The
-/// rest lower to <see cref="Gemm.Multiply"/> over im2col columns, one group at a time, on tiles that are either a band
-/// of output rows of one image (large images) or several whole images side by side (small images, where one image
-/// alone would make a GEMM too thin to run fast); a 1×1, stride-1, unpadded layer multiplies the input in place.
-/// Tiles, groups and, for small batches, channel blocks are spread over the thread pool. Every result is a function of
-/// the inputs and the geometry alone: no element is summed in an order that depends on thread scheduling.
+/// <para>Paths, chosen per layer from the geometry alone (<see cref="Choose"/>):</para>
+/// <list type="bullet">
+/// <item>one input channel per group (depthwise, any channel multiplier): <see cref="ConvDepthwise"/>, a direct SIMD
+/// kernel on padded, phase-split planes;</item>
+/// <item>AVX-512 machines, ≥ 16 output channels per group, ≥ 7 output columns, horizontal stride 1 or 2:
+/// <see cref="ConvByChannel"/>, a register-blocked direct kernel vectorised over output channels (the ResNet layers);</item>
+/// <item>other stride-1 layers with ≥ 8 output channels per group on AVX-512: <see cref="ConvDirect"/>, vectorised
+/// over output positions;</item>
+/// <item>everything else: im2col + <see cref="Gemm.Multiply"/> per group, on tiles that are either a band of output
+/// rows of one image (large images) or several whole images side by side (small images, where one image alone makes
+/// a GEMM too thin to run fast); a 1×1, stride-1, unpadded layer multiplies the input in place. Strided layers pack
+/// from phase-split planes so every copy is contiguous.</item>
+/// </list>
+/// <para>Work is spread over images (or tiles), groups and, for small batches, row bands or channel blocks, each with
+/// scratch rented once per worker. Every result is a function of the inputs and the geometry alone: no element is
+/// summed in an order that depends on thread scheduling. The weight gradient reduces over the batch through a fixed
+/// number of slots of consecutive images, each summed in order, then added in slot order.</para>
 /// </remarks>
 public static unsafe class Conv2d
 {
@@ -54,10 +66,14 @@ public static unsafe class Conv2d
             ConvDepthwise.Forward(g, x, w, bias, y);
             return;
         }
-        if (ConvDirect.Applies(g))
+        switch (Choose(g, filter: false))
         {
-            ConvDirect.Forward(g, x, w, bias, y);
-            return;
+            case Path.Spatial:
+                ConvDirect.Forward(g, x, w, bias, y);
+                return;
+            case Path.ByChannel:
+                ConvByChannel.Forward(g, x, w, bias, y);
+                return;
         }
 
         var p = new Plan(g);
@@ -71,7 +87,7 @@ public static unsafe class Conv2d
         var phaseLength = p.Columns.Split ? p.Cgi * p.Columns.ChannelLength : 0;
         var perItem = (long)p.Cgo * p.K * cols;
 
-        ConvSimd.For(tiles * g.Groups * bands, colLength + outLength + phaseLength, perItem, (item, scratch) =>
+        ConvSimd.For(tiles * g.Groups * bands, colLength + outLength + phaseLength, perItem, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (item, scratch) =>
         {
             var band = item % bands;
             var grp = item / bands % g.Groups;
@@ -153,10 +169,19 @@ public static unsafe class Conv2d
             ConvDepthwise.BackwardData(g, dy, w, dx);
             return;
         }
+        // A stride-1 layer's data gradient is itself a stride-1 convolution of dy (kernel flipped and transposed,
+        // complementary padding), which the direct kernels run as a forward pass without any scatter.
         if (ConvDirect.DataGradientGeometry(g) is { } transposed)
         {
-            ConvDirect.BackwardData(transposed, dy, w, dx);
-            return;
+            switch (Choose(transposed, filter: false))
+            {
+                case Path.Spatial:
+                    ConvDirect.BackwardData(transposed, dy, w, dx);
+                    return;
+                case Path.ByChannel:
+                    ConvByChannel.BackwardData(transposed, dy, w, dx);
+                    return;
+            }
         }
 
         var p = new Plan(g);
@@ -176,7 +201,7 @@ public static unsafe class Conv2d
         var phaseLength = p.Columns.Split ? blockChannels * p.Columns.ChannelLength : 0;
         var perItem = (long)blockChannels * taps * p.Cgo * cols * (tile.Images == 1 ? CeilDiv(p.OutH, tile.Rows) : 1);
 
-        ConvSimd.For(tiles * g.Groups * blocks, colLength + dyLength + phaseLength, perItem, (item, scratch) =>
+        ConvSimd.For(tiles * g.Groups * blocks, colLength + dyLength + phaseLength, perItem, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (item, scratch) =>
         {
             var block = item % blocks;
             var grp = item / blocks % g.Groups;
@@ -272,10 +297,14 @@ public static unsafe class Conv2d
             ConvDepthwise.BackwardFilter(g, x, dy, dw);
             return;
         }
-        if (ConvDirect.Applies(g))
+        switch (Choose(g, filter: true))
         {
-            ConvDirect.BackwardFilter(g, x, dy, dw);
-            return;
+            case Path.Spatial:
+                ConvDirect.BackwardFilter(g, x, dy, dw);
+                return;
+            case Path.ByChannel:
+                ConvByChannel.BackwardFilter(g, x, dy, dw);
+                return;
         }
 
         var p = new Plan(g);
@@ -301,7 +330,7 @@ public static unsafe class Conv2d
         var partials = transposed ? ArrayPool<float>.Shared.Rent(slots * weightLength) : dw;
         try
         {
-            ConvSimd.For(slots * g.Groups * blocks, colLength + dyLength + phaseLength, perItem, (item, scratch) =>
+            ConvSimd.For(slots * g.Groups * blocks, colLength + dyLength + phaseLength, perItem, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (item, scratch) =>
             {
                 var block = item % blocks;
                 var grp = item / blocks % g.Groups;
@@ -384,7 +413,7 @@ public static unsafe class Conv2d
     /// </summary>
     private static void SumSlots(float[] partials, int slots, int length, int groups, int k, int cgo, float[] dw)
     {
-        ConvSimd.For(groups * cgo, 0, (long)slots * k, (row, _) =>
+        ConvSimd.For(groups * cgo, 0, (long)slots * k, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (row, _) =>
         {
             var grp = row / cgo;
             var o = row % cgo;
@@ -405,7 +434,7 @@ public static unsafe class Conv2d
     /// <summary>dbias[c] = Σ_n Σ_p dy[n, c, p], images summed in order for determinism.</summary>
     internal static void BiasGradient(int batch, int channels, int plane, float[] dy, float[] dbias)
     {
-        ConvSimd.For(channels, 0, (long)batch * plane, (c, _) =>
+        ConvSimd.For(channels, 0, (long)batch * plane, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (c, _) =>
         {
             var total = 0f;
             fixed (float* p = dy)
@@ -420,7 +449,7 @@ public static unsafe class Conv2d
     internal static void AddSlots(float[] dw, float[] partials, int count, int length)
     {
         const int Chunk = 16 * 1024;
-        ConvSimd.For(CeilDiv(length, Chunk), 0, (long)Chunk * count, (chunk, _) =>
+        ConvSimd.For(CeilDiv(length, Chunk), 0, (long)Chunk * count, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (chunk, _) =>
         {
             var start = chunk * Chunk;
             var n = Math.Min(Chunk, length - start);
@@ -432,6 +461,44 @@ public static unsafe class Conv2d
     }
 
     internal static int CeilDiv(int a, int b) => (a + b - 1) / b;
+
+    /// <summary>The kernels a (non-depthwise) layer can run on.</summary>
+    internal enum Path
+    {
+        /// <summary>im2col + GEMM: any geometry.</summary>
+        Gemm,
+
+        /// <summary><see cref="ConvDirect"/>: stride 1, vectorised over output positions.</summary>
+        Spatial,
+
+        /// <summary><see cref="ConvByChannel"/>: vectorised over output channels.</summary>
+        ByChannel,
+    }
+
+    /// <summary>
+    /// Forces a path on the calling thread (where one applies; otherwise GEMM), so tests can run every path on every
+    /// geometry without disturbing kernels called from other threads.
+    /// </summary>
+    [ThreadStatic]
+    internal static Path? ForcedPath;
+
+    /// <summary>
+    /// Picks the kernel for g. The by-channel kernel wastes no multiply-adds and measured fastest wherever it applies
+    /// (≥ 16 output channels per group, ≥ 7 output columns, horizontal stride 1 or 2), on 28×28 layers too; the
+    /// spatial kernel covers narrower stride-1 layers (8–15 output channels); GEMM covers everything else.
+    /// </summary>
+    internal static Path Choose(in ConvGeometry g, bool filter)
+    {
+        if (ForcedPath is { } forced)
+        {
+            if (forced == Path.Spatial && ConvDirect.Applies(g)) return forced;
+            if (forced == Path.ByChannel && (filter ? ConvByChannel.FilterApplies(g) : ConvByChannel.Applies(g))) return forced;
+            return Path.Gemm;
+        }
+        if (filter ? ConvByChannel.FilterApplies(g) : ConvByChannel.Applies(g)) return Path.ByChannel;
+        if (ConvDirect.Applies(g)) return Path.Spatial;
+        return Path.Gemm;
+    }
 
     internal static void Require(float[] buffer, long needed, string name, string what, in ConvGeometry g)
     {
@@ -509,6 +576,7 @@ public static unsafe class Conv2d
         /// Packs output rows [oh0, oh1) of one image-group at x into col (row stride ld), going through phase planes
         /// in the phase scratch when the layer is strided.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void PackImage(float* x, int oh0, int oh1, float* col, int ld, float* phase)
         {
             if (Direct)

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Acp.Engine.Kernels;
@@ -17,13 +18,14 @@ internal static unsafe class ConvDepthwise
     /// <summary>Whether the geometry has one input channel per group.</summary>
     public static bool Applies(in ConvGeometry g) => g.InChannelsPerGroup == 1;
 
+    /// <summary>y = conv(x) + bias, one (image, input channel) plane and its m outputs per work item.</summary>
     public static void Forward(ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
     {
         var layout = new Layout(g);
         var m = g.OutChannelsPerGroup;
         var taps = g.KernelHeight * g.KernelWidth;
         var outPlane = layout.OutH * layout.OutW;
-        ConvSimd.For(g.Batch * g.InChannels, layout.Length, (long)m * taps * outPlane, (item, scratch) =>
+        ConvSimd.For(g.Batch * g.InChannels, layout.Length, (long)m * taps * outPlane, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (item, scratch) =>
         {
             var n = item / g.InChannels;
             var ci = item % g.InChannels;
@@ -48,6 +50,7 @@ internal static unsafe class ConvDepthwise
         });
     }
 
+    /// <summary>dx: the forward kernel on dy with the kernel flipped when stride is 1 and m = 1 (gather), else a scatter of w·dy rows.</summary>
     public static void BackwardData(ConvGeometry g, float[] dy, float[] w, float[] dx)
     {
         int spanH = g.DilationH * (g.KernelHeight - 1), spanW = g.DilationW * (g.KernelWidth - 1);
@@ -80,7 +83,7 @@ internal static unsafe class ConvDepthwise
         var m = g.OutChannelsPerGroup;
         var taps = g.KernelHeight * g.KernelWidth;
         var outPlane = layout.OutH * layout.OutW;
-        ConvSimd.For(g.Batch * g.InChannels, layout.Length, (long)m * taps * outPlane, (item, scratch) =>
+        ConvSimd.For(g.Batch * g.InChannels, layout.Length, (long)m * taps * outPlane, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (item, scratch) =>
         {
             var n = item / g.InChannels;
             var ci = item % g.InChannels;
@@ -109,6 +112,7 @@ internal static unsafe class ConvDepthwise
         });
     }
 
+    /// <summary>dw (the caller does dbias): per-tap dot products, summed over a fixed partition of the batch into slots.</summary>
     public static void BackwardFilter(ConvGeometry g, float[] x, float[] dy, float[] dw)
     {
         var layout = new Layout(g);
@@ -121,7 +125,7 @@ internal static unsafe class ConvDepthwise
         var partials = slots > 1 ? System.Buffers.ArrayPool<float>.Shared.Rent((slots - 1) * weightLength) : null;
         try
         {
-            ConvSimd.For(g.InChannels * slots, layout.Length, (long)Conv2d.CeilDiv(g.Batch, slots) * m * taps * outPlane, (item, scratch) =>
+            ConvSimd.For(g.InChannels * slots, layout.Length, (long)Conv2d.CeilDiv(g.Batch, slots) * m * taps * outPlane, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (item, scratch) =>
             {
                 var ci = item / slots;
                 var slot = item % slots;
@@ -163,6 +167,7 @@ internal static unsafe class ConvDepthwise
     /// One output row: out[o] = bias + Σ_t w[t]·row[offs[t] + o]. The last vector overlaps the previous one instead
     /// of falling back to scalars; it recomputes the same values, so the overlap is harmless.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void ForwardRow(float* row, int* offs, float* w, int taps, float bias, float* output, int width)
     {
         if (Vector512.IsHardwareAccelerated && width >= Vector512<float>.Count)
@@ -202,6 +207,7 @@ internal static unsafe class ConvDepthwise
     /// is loaded overlapping the previous one, with the already-counted lanes masked to zero, so short rows (28, 14)
     /// stay vectorised without reading past either buffer.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static float TapDot(float* xp, int rowStep, float* dy, int width, int rows)
     {
         if (Vector512.IsHardwareAccelerated && width >= Vector512<float>.Count)
@@ -298,6 +304,7 @@ internal static unsafe class ConvDepthwise
         }
 
         /// <summary>Copies one input plane into the padded, phase-split scratch.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Fill(in ConvGeometry g, float* x, float* xp)
         {
             int h = g.InHeight, w = g.InWidth, s = g.StrideW, left = g.PadLeft;
@@ -334,6 +341,7 @@ internal static unsafe class ConvDepthwise
         }
 
         /// <summary>Writes the input-plane part of a padded, phase-split gradient plane to dx (pixels no window reads get 0).</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Extract(in ConvGeometry g, float* xp, float* dx)
         {
             int h = g.InHeight, w = g.InWidth, s = g.StrideW, left = g.PadLeft;

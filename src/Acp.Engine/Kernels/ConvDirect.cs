@@ -5,9 +5,10 @@ using System.Runtime.Intrinsics;
 namespace Acp.Engine.Kernels;
 
 /// <summary>
-/// Direct (im2col-free) convolution for stride-1 layers on AVX-512 machines: the ResNet-style 3×3 layers that
-/// dominate training time. im2col writes KH·KW copies of the input and hands a thin GEMM to a general-purpose BLAS;
-/// measured on 16–64-channel layers that costs about half of the peak a register-blocked loop reaches.
+/// Direct (im2col-free) convolution for stride-1 layers on AVX-512 machines, vectorised over output positions. It
+/// covers the stride-1 layers <see cref="ConvByChannel"/> does not (8–15 output channels per group, or fewer than 7
+/// output columns); im2col + BLAS reaches about half the multiply-add rate of a register-blocked loop on such thin
+/// layers.
 /// </summary>
 /// <remarks>
 /// <para>Canvas: the images of a tile are copied, zero-padded, into one tall plane per channel, Wc = W + PadLeft +
@@ -19,8 +20,8 @@ namespace Acp.Engine.Kernels;
 /// <para>Forward: a register tile of 8 output channels × 48 positions (24 accumulators) runs over input channels
 /// and taps, broadcasting one weight per channel. Backward data of a stride-1 layer is the forward pass of dy under
 /// the complementary padding with the kernel flipped and transposed. Backward filter: a tile of 8 output channels ×
-/// 3 taps accumulates dy·x over all positions of a tile of images, then folds the lanes; the position loop and the
-/// fold have a fixed order, so results are deterministic.</para>
+/// 3 taps accumulates dy·x into 16-lane partial sums over L1-sized chunks of positions; the lanes are folded once per
+/// slot of images. Every loop has a fixed order, so results are deterministic.</para>
 /// </remarks>
 internal static unsafe class ConvDirect
 {
@@ -48,22 +49,24 @@ internal static unsafe class ConvDirect
     /// <summary>Whether the forward pass (and so the filter gradient) of g runs here.</summary>
     public static bool Applies(in ConvGeometry g) =>
         Vector512.IsHardwareAccelerated && g.StrideH == 1 && g.StrideW == 1 && g.KernelHeight * g.KernelWidth > 1 &&
-        g.InChannelsPerGroup >= 2 && g.OutChannelsPerGroup >= Block;
+        g.InChannelsPerGroup >= 2 && g.OutChannelsPerGroup >= Block &&
+        // A one-image tile (canvases of every input and output channel) must stay a reasonable scratch.
+        (long)(g.InChannelsPerGroup + g.OutChannelsPerGroup + Block) * new Canvas(g, 1).PlaneStride <= 16L * 1024 * 1024;
 
     /// <summary>
-    /// The forward geometry whose result is the data gradient of g (stride 1: flipped kernel, complementary padding),
-    /// or null when that needs negative padding or does not itself run here.
+    /// The forward geometry whose result is the data gradient of the stride-1 layer g (flipped kernel, complementary
+    /// padding), or null when g is strided or that would need negative padding.
     /// </summary>
     public static ConvGeometry? DataGradientGeometry(in ConvGeometry g)
     {
         if (g.StrideH != 1 || g.StrideW != 1) return null;
         int spanH = g.DilationH * (g.KernelHeight - 1), spanW = g.DilationW * (g.KernelWidth - 1);
         if (g.PadTop > spanH || g.PadBottom > spanH || g.PadLeft > spanW || g.PadRight > spanW) return null;
-        var t = new ConvGeometry(g.Batch, g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, g.KernelHeight, g.KernelWidth,
+        return new ConvGeometry(g.Batch, g.OutChannels, g.OutHeight, g.OutWidth, g.InChannels, g.KernelHeight, g.KernelWidth,
             1, 1, spanH - g.PadTop, spanW - g.PadLeft, spanH - g.PadBottom, spanW - g.PadRight, g.DilationH, g.DilationW, g.Groups);
-        return Applies(t) ? t : null;
     }
 
+    /// <summary>y = conv(x) + bias for a stride-1 layer (<see cref="Applies"/>).</summary>
     public static void Forward(ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y) =>
         Run(g, x, w, transposeWeights: false, bias, y);
 
@@ -95,7 +98,7 @@ internal static unsafe class ConvDirect
         {
             PackWeights(g, w, transposeWeights, packed, packedLength);
             var perItem = (long)blocks * Block * cgi * taps * chunkRows * c.Width;
-            ConvSimd.For(tiles * g.Groups * chunks, cgi * c.PlaneStride + blocks * Block * chunkPositions, perItem, (item, scratch) =>
+            ConvSimd.For(tiles * g.Groups * chunks, cgi * c.PlaneStride + blocks * Block * chunkPositions, perItem, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (item, scratch) =>
             {
                 var chunk = item % chunks;
                 var grp = item / chunks % g.Groups;
@@ -137,6 +140,12 @@ internal static unsafe class ConvDirect
     /// dw (and nothing else: the caller does dbias) for a stride-1 layer. Slots of consecutive images, fixed by the
     /// batch size, each sum their images in order into a partial; partials are then added in slot order.
     /// </summary>
+    /// <remarks>
+    /// Each register tile (8 output channels × 3 taps of one input channel) accumulates 16-lane partial sums in a
+    /// lane buffer that lives for the whole slot, and sweeps the positions of a tile of images in L1-sized chunks, so
+    /// the 8 gradient rows of a chunk stay in L1 while every input channel and tap runs over them. Lanes are folded
+    /// to scalars once per slot.
+    /// </remarks>
     public static void BackwardFilter(ConvGeometry g, float[] x, float[] dy, float[] dw)
     {
         var cgi = g.InChannelsPerGroup;
@@ -146,18 +155,18 @@ internal static unsafe class ConvDirect
         var tapGroups = (taps + TapGroup - 1) / TapGroup;
         var weightLength = (int)g.WeightLength;
         var slots = (int)Math.Clamp(Math.Min(Math.Min(g.Batch, MaxSlots), SlotBudget / weightLength), 1, g.Batch);
-        // Wide tiles matter more here than forward: every tile ends with a fold of 24 lane vectors per tap group.
         var c = new Canvas(g, Math.Max(1, ImagesPerTile(g, g.Batch / slots, withGradient: true)));
         // Block ranges per item when slots × groups alone cannot occupy the workers; each re-fills its canvases.
         var splits = Math.Clamp(Conv2d.CeilDiv(2 * ConvSimd.Workers, slots * g.Groups), 1, blocks);
         var blocksPerSplit = Conv2d.CeilDiv(blocks, splits);
         splits = Conv2d.CeilDiv(blocks, blocksPerSplit);
-        var gradientLength = blocks * Block * c.GradientStride;
+        var gradientLength = blocksPerSplit * Block * c.GradientStride;
+        var laneLength = blocksPerSplit * cgi * tapGroups * LaneTile;
         var partials = slots > 1 ? ArrayPool<float>.Shared.Rent((slots - 1) * weightLength) : null;
-        var perItem = (long)Conv2d.CeilDiv(g.Batch, slots) * blocksPerSplit * Block * cgi * taps * c.Height * c.Width / Math.Max(1, c.Images);
+        var perItem = (long)Conv2d.CeilDiv(g.Batch, slots) * blocksPerSplit * Block * cgi * taps * c.ImageRows * c.Width;
         try
         {
-            ConvSimd.For(slots * g.Groups * splits, cgi * c.PlaneStride + gradientLength, perItem, (item, scratch) =>
+            ConvSimd.For(slots * g.Groups * splits, cgi * c.PlaneStride + gradientLength + laneLength, perItem, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (item, scratch) =>
             {
                 var split = item % splits;
                 var grp = item / splits % g.Groups;
@@ -172,13 +181,13 @@ internal static unsafe class ConvDirect
                 c.TapOffsets(offsets);
                 // Padding taps repeat the first offset; their sums are computed and dropped.
                 for (var t = taps; t < offsets.Length; t++) offsets[t] = offsets[0];
-                Span<float> sums = stackalloc float[Block * TapGroup];
-                fixed (float* px = x, pdy = dy, pt = target, ps = scratch, sum = sums)
+                fixed (float* px = x, pdy = dy, pt = target, ps = scratch)
                 fixed (int* offs = offsets)
                 {
                     var canvas = ps;
                     var gradient = ps + (long)cgi * c.PlaneStride;
-                    var accumulate = false;
+                    var lanes = gradient + gradientLength;
+                    ConvSimd.Zero(lanes, (b1 - b0) * cgi * tapGroups * LaneTile);
                     for (var n0 = first; n0 < last; n0 += c.Images)
                     {
                         var images = Math.Min(c.Images, last - n0);
@@ -187,27 +196,42 @@ internal static unsafe class ConvDirect
                         var positions = RoundUp(c.RowsFor(images) * c.Width, Vector512<float>.Count);
                         for (var b = b0; b < b1; b++)
                         {
-                            var rows = Math.Min(Block, cgo - b * Block);
-                            for (var ci = 0; ci < cgi; ci++)
+                            var rows = gradient + (long)(b - b0) * Block * c.GradientStride;
+                            var blockLanes = lanes + (long)(b - b0) * cgi * tapGroups * LaneTile;
+                            for (var q0 = 0; q0 < positions; q0 += Chunk)
                             {
-                                for (var tg = 0; tg < tapGroups; tg++)
+                                var count = Math.Min(Chunk, positions - q0);
+                                for (var ci = 0; ci < cgi; ci++)
                                 {
-                                    var o = offs + tg * TapGroup;
-                                    FilterTile(gradient + (long)(b - b0) * Block * c.GradientStride, c.GradientStride,
-                                        canvas + (long)ci * c.PlaneStride, o[0], o[1], o[2], positions, sum);
-                                    for (var r = 0; r < rows; r++)
+                                    var plane = canvas + (long)ci * c.PlaneStride + q0;
+                                    for (var tg = 0; tg < tapGroups; tg++)
                                     {
-                                        var dst = pt + targetOffset + ((long)(grp * cgo + b * Block + r) * cgi + ci) * taps + tg * TapGroup;
-                                        var count = Math.Min(TapGroup, taps - tg * TapGroup);
-                                        for (var k = 0; k < count; k++)
-                                        {
-                                            dst[k] = accumulate ? dst[k] + sum[r * TapGroup + k] : sum[r * TapGroup + k];
-                                        }
+                                        var o = offs + tg * TapGroup;
+                                        FilterTile(rows + q0, c.GradientStride, plane, o[0], o[1], o[2], count,
+                                            blockLanes + (long)(ci * tapGroups + tg) * LaneTile);
                                     }
                                 }
                             }
                         }
-                        accumulate = true;
+                    }
+
+                    // Fold the lanes, in a fixed order, into this slot's share of dw.
+                    for (var b = b0; b < b1; b++)
+                    {
+                        var rows = Math.Min(Block, cgo - b * Block);
+                        for (var ci = 0; ci < cgi; ci++)
+                        {
+                            for (var tg = 0; tg < tapGroups; tg++)
+                            {
+                                var tile = lanes + ((long)((b - b0) * cgi + ci) * tapGroups + tg) * LaneTile;
+                                var count = Math.Min(TapGroup, taps - tg * TapGroup);
+                                for (var r = 0; r < rows; r++)
+                                {
+                                    var dst = pt + targetOffset + ((long)(grp * cgo + b * Block + r) * cgi + ci) * taps + tg * TapGroup;
+                                    for (var k = 0; k < count; k++) dst[k] = Vector512.Sum(Vector512.Load(tile + (r * TapGroup + k) * 16));
+                                }
+                            }
+                        }
                     }
                 }
             });
@@ -218,6 +242,12 @@ internal static unsafe class ConvDirect
             if (partials is not null) ArrayPool<float>.Shared.Return(partials);
         }
     }
+
+    /// <summary>Floats of one backward-filter lane tile: 8 rows × 3 taps × 16 lanes.</summary>
+    private const int LaneTile = Block * TapGroup * 16;
+
+    /// <summary>Positions per backward-filter sweep: 8 gradient rows of this many floats (16 KiB) stay in L1.</summary>
+    private const int Chunk = 512;
 
     /// <summary>
     /// 8 output channels × 48 positions: out[c][v] = Σ_ci Σ_t w[ci][t][c] · src[ci·planeStride + offs[t] + v].
@@ -267,16 +297,36 @@ internal static unsafe class ConvDirect
     }
 
     /// <summary>
-    /// 8 gradient rows × 3 taps: sums[r·3 + k] = Σ_{q &lt; positions} dy[r·ld + q] · x[q + offk], positions a multiple
-    /// of 16, lanes folded in a fixed order at the end.
+    /// 8 gradient rows × 3 taps: lanes[(r·3 + k)·16 + l] += Σ over q ≡ l (mod 16), q &lt; positions, of
+    /// dy[r·ld + q] · x[q + offk]; positions a multiple of 16. The lane partials are folded later, in a fixed order.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void FilterTile(float* dy, int ld, float* x, int off0, int off1, int off2, int positions, float* sums)
+    private static void FilterTile(float* dy, int ld, float* x, int off0, int off1, int off2, int positions, float* lanes)
     {
-        Vector512<float> a00 = default, a01 = default, a02 = default, a10 = default, a11 = default, a12 = default;
-        Vector512<float> a20 = default, a21 = default, a22 = default, a30 = default, a31 = default, a32 = default;
-        Vector512<float> a40 = default, a41 = default, a42 = default, a50 = default, a51 = default, a52 = default;
-        Vector512<float> a60 = default, a61 = default, a62 = default, a70 = default, a71 = default, a72 = default;
+        var a00 = Vector512.Load(lanes + 0);
+        var a01 = Vector512.Load(lanes + 16);
+        var a02 = Vector512.Load(lanes + 32);
+        var a10 = Vector512.Load(lanes + 48);
+        var a11 = Vector512.Load(lanes + 64);
+        var a12 = Vector512.Load(lanes + 80);
+        var a20 = Vector512.Load(lanes + 96);
+        var a21 = Vector512.Load(lanes + 112);
+        var a22 = Vector512.Load(lanes + 128);
+        var a30 = Vector512.Load(lanes + 144);
+        var a31 = Vector512.Load(lanes + 160);
+        var a32 = Vector512.Load(lanes + 176);
+        var a40 = Vector512.Load(lanes + 192);
+        var a41 = Vector512.Load(lanes + 208);
+        var a42 = Vector512.Load(lanes + 224);
+        var a50 = Vector512.Load(lanes + 240);
+        var a51 = Vector512.Load(lanes + 256);
+        var a52 = Vector512.Load(lanes + 272);
+        var a60 = Vector512.Load(lanes + 288);
+        var a61 = Vector512.Load(lanes + 304);
+        var a62 = Vector512.Load(lanes + 320);
+        var a70 = Vector512.Load(lanes + 336);
+        var a71 = Vector512.Load(lanes + 352);
+        var a72 = Vector512.Load(lanes + 368);
         float* x0p = x + off0, x1p = x + off1, x2p = x + off2;
         float* d0 = dy, d1 = dy + ld, d2 = dy + 2 * ld, d3 = dy + 3 * ld, d4 = dy + 4 * ld, d5 = dy + 5 * ld, d6 = dy + 6 * ld, d7 = dy + 7 * ld;
         for (var q = 0; q < positions; q += 16)
@@ -284,31 +334,47 @@ internal static unsafe class ConvDirect
             var x0 = Vector512.Load(x0p + q);
             var x1 = Vector512.Load(x1p + q);
             var x2 = Vector512.Load(x2p + q);
-            var d = Vector512.Load(d0 + q);
-            a00 = Vector512.FusedMultiplyAdd(d, x0, a00); a01 = Vector512.FusedMultiplyAdd(d, x1, a01); a02 = Vector512.FusedMultiplyAdd(d, x2, a02);
-            d = Vector512.Load(d1 + q);
-            a10 = Vector512.FusedMultiplyAdd(d, x0, a10); a11 = Vector512.FusedMultiplyAdd(d, x1, a11); a12 = Vector512.FusedMultiplyAdd(d, x2, a12);
-            d = Vector512.Load(d2 + q);
-            a20 = Vector512.FusedMultiplyAdd(d, x0, a20); a21 = Vector512.FusedMultiplyAdd(d, x1, a21); a22 = Vector512.FusedMultiplyAdd(d, x2, a22);
-            d = Vector512.Load(d3 + q);
-            a30 = Vector512.FusedMultiplyAdd(d, x0, a30); a31 = Vector512.FusedMultiplyAdd(d, x1, a31); a32 = Vector512.FusedMultiplyAdd(d, x2, a32);
-            d = Vector512.Load(d4 + q);
-            a40 = Vector512.FusedMultiplyAdd(d, x0, a40); a41 = Vector512.FusedMultiplyAdd(d, x1, a41); a42 = Vector512.FusedMultiplyAdd(d, x2, a42);
-            d = Vector512.Load(d5 + q);
-            a50 = Vector512.FusedMultiplyAdd(d, x0, a50); a51 = Vector512.FusedMultiplyAdd(d, x1, a51); a52 = Vector512.FusedMultiplyAdd(d, x2, a52);
-            d = Vector512.Load(d6 + q);
-            a60 = Vector512.FusedMultiplyAdd(d, x0, a60); a61 = Vector512.FusedMultiplyAdd(d, x1, a61); a62 = Vector512.FusedMultiplyAdd(d, x2, a62);
-            d = Vector512.Load(d7 + q);
-            a70 = Vector512.FusedMultiplyAdd(d, x0, a70); a71 = Vector512.FusedMultiplyAdd(d, x1, a71); a72 = Vector512.FusedMultiplyAdd(d, x2, a72);
+            var e0 = Vector512.Load(d0 + q);
+            a00 = Vector512.FusedMultiplyAdd(e0, x0, a00); a01 = Vector512.FusedMultiplyAdd(e0, x1, a01); a02 = Vector512.FusedMultiplyAdd(e0, x2, a02);
+            var e1 = Vector512.Load(d1 + q);
+            a10 = Vector512.FusedMultiplyAdd(e1, x0, a10); a11 = Vector512.FusedMultiplyAdd(e1, x1, a11); a12 = Vector512.FusedMultiplyAdd(e1, x2, a12);
+            var e2 = Vector512.Load(d2 + q);
+            a20 = Vector512.FusedMultiplyAdd(e2, x0, a20); a21 = Vector512.FusedMultiplyAdd(e2, x1, a21); a22 = Vector512.FusedMultiplyAdd(e2, x2, a22);
+            var e3 = Vector512.Load(d3 + q);
+            a30 = Vector512.FusedMultiplyAdd(e3, x0, a30); a31 = Vector512.FusedMultiplyAdd(e3, x1, a31); a32 = Vector512.FusedMultiplyAdd(e3, x2, a32);
+            var e4 = Vector512.Load(d4 + q);
+            a40 = Vector512.FusedMultiplyAdd(e4, x0, a40); a41 = Vector512.FusedMultiplyAdd(e4, x1, a41); a42 = Vector512.FusedMultiplyAdd(e4, x2, a42);
+            var e5 = Vector512.Load(d5 + q);
+            a50 = Vector512.FusedMultiplyAdd(e5, x0, a50); a51 = Vector512.FusedMultiplyAdd(e5, x1, a51); a52 = Vector512.FusedMultiplyAdd(e5, x2, a52);
+            var e6 = Vector512.Load(d6 + q);
+            a60 = Vector512.FusedMultiplyAdd(e6, x0, a60); a61 = Vector512.FusedMultiplyAdd(e6, x1, a61); a62 = Vector512.FusedMultiplyAdd(e6, x2, a62);
+            var e7 = Vector512.Load(d7 + q);
+            a70 = Vector512.FusedMultiplyAdd(e7, x0, a70); a71 = Vector512.FusedMultiplyAdd(e7, x1, a71); a72 = Vector512.FusedMultiplyAdd(e7, x2, a72);
         }
-        sums[0] = Vector512.Sum(a00); sums[1] = Vector512.Sum(a01); sums[2] = Vector512.Sum(a02);
-        sums[3] = Vector512.Sum(a10); sums[4] = Vector512.Sum(a11); sums[5] = Vector512.Sum(a12);
-        sums[6] = Vector512.Sum(a20); sums[7] = Vector512.Sum(a21); sums[8] = Vector512.Sum(a22);
-        sums[9] = Vector512.Sum(a30); sums[10] = Vector512.Sum(a31); sums[11] = Vector512.Sum(a32);
-        sums[12] = Vector512.Sum(a40); sums[13] = Vector512.Sum(a41); sums[14] = Vector512.Sum(a42);
-        sums[15] = Vector512.Sum(a50); sums[16] = Vector512.Sum(a51); sums[17] = Vector512.Sum(a52);
-        sums[18] = Vector512.Sum(a60); sums[19] = Vector512.Sum(a61); sums[20] = Vector512.Sum(a62);
-        sums[21] = Vector512.Sum(a70); sums[22] = Vector512.Sum(a71); sums[23] = Vector512.Sum(a72);
+        a00.Store(lanes + 0);
+        a01.Store(lanes + 16);
+        a02.Store(lanes + 32);
+        a10.Store(lanes + 48);
+        a11.Store(lanes + 64);
+        a12.Store(lanes + 80);
+        a20.Store(lanes + 96);
+        a21.Store(lanes + 112);
+        a22.Store(lanes + 128);
+        a30.Store(lanes + 144);
+        a31.Store(lanes + 160);
+        a32.Store(lanes + 176);
+        a40.Store(lanes + 192);
+        a41.Store(lanes + 208);
+        a42.Store(lanes + 224);
+        a50.Store(lanes + 240);
+        a51.Store(lanes + 256);
+        a52.Store(lanes + 272);
+        a60.Store(lanes + 288);
+        a61.Store(lanes + 304);
+        a62.Store(lanes + 320);
+        a70.Store(lanes + 336);
+        a71.Store(lanes + 352);
+        a72.Store(lanes + 368);
     }
 
     /// <summary>
@@ -316,6 +382,7 @@ internal static unsafe class ConvDirect
     /// channel). transpose: w belongs to the layer whose data gradient g is, [g.InChannels, g.OutChannels/G, KH, KW],
     /// and is read as w′[o][i][t] = w[i][o][T − 1 − t] (per group).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void PackWeights(in ConvGeometry g, float[] w, bool transpose, float[] packed, int packedLength)
     {
         int cgi = g.InChannelsPerGroup, cgo = g.OutChannelsPerGroup, taps = g.KernelHeight * g.KernelWidth;
@@ -414,6 +481,7 @@ internal static unsafe class ConvDirect
         public int GradientStride { get; }
 
         /// <summary>Output rows spanned by a tile of the given number of images.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public int RowsFor(int images) => (images - 1) * ImageRows + outH;
 
         public void TapOffsets(Span<int> offsets)
@@ -428,6 +496,7 @@ internal static unsafe class ConvDirect
         /// Writes the canvases of channels [c0, c0 + count) of images [n0, n0 + images) of x (NCHW with the given
         /// channel count) to dst, every float of every plane, padding included.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Fill(float* x, int channels, int c0, int count, int n0, int images, float* dst)
         {
             var rows = (images - 1) * ImageRows + h + pt;
@@ -458,6 +527,7 @@ internal static unsafe class ConvDirect
         /// NCHW with the given channel count), zero at every position that is not an output, and zero channels up to
         /// total.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void FillGradient(float* dy, int channels, int c0, int count, int total, int n0, int images, float* dst)
         {
             var positions = (images - 1) * ImageRows + outH;
@@ -492,6 +562,7 @@ internal static unsafe class ConvDirect
         /// Copies the outputs among canvas rows [r0, r1) from out (channel planes ld apart, position r0·Width at
         /// index 0) to y (NCHW with the given channel count), adding bias.
         /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Extract(float* output, int ld, int r0, int r1, float* y, int channels, int c0, int count, int n0, float[]? bias)
         {
             for (var r = r0; r < r1; r++)

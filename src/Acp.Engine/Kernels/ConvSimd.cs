@@ -15,6 +15,7 @@ namespace Acp.Engine.Kernels;
 internal static unsafe class ConvSimd
 {
     /// <summary>Σ p[i] for i &lt; n, in an order that depends only on n and the machine's vector width.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Sum(float* p, int n)
     {
         var i = 0;
@@ -46,6 +47,7 @@ internal static unsafe class ConvSimd
     }
 
     /// <summary>Σ a[i]·b[i] for i &lt; n, in an order that depends only on n and the machine's vector width.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float Dot(float* a, float* b, int n)
     {
         var i = 0;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
 
@@ -53,6 +54,7 @@ internal readonly unsafe struct Im2Col
     public int ChannelLength { get; }
 
     /// <summary>The input rows [ih0, ih1) that output rows [oh0, oh1) read.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void InputRows(int oh0, int oh1, out int ih0, out int ih1)
     {
         ih0 = Math.Max(0, oh0 * sh - pt);
@@ -63,6 +65,7 @@ internal readonly unsafe struct Im2Col
     /// Writes input rows [ih0, ih1) of the channel planes at x into their phase planes at dst (ChannelLength floats
     /// per channel); other slots are left as they are.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void SplitPhases(float* x, int channels, int ih0, int ih1, float* dst)
     {
         var phasePlane = PhaseHeight * PhaseWidth;
@@ -92,6 +95,7 @@ internal readonly unsafe struct Im2Col
     }
 
     /// <summary>The inverse of <see cref="SplitPhases"/>: writes every pixel of the channel planes at dx from its phase slot.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void MergePhases(float* src, int channels, float* dx)
     {
         var phasePlane = PhaseHeight * PhaseWidth;
@@ -123,6 +127,7 @@ internal readonly unsafe struct Im2Col
     /// Fills the column rows of channels [0, channels) for output rows [oh0, oh1): column (oh − oh0)·OW + ow of each
     /// row, rows ld floats apart. src holds the channels' sources (<see cref="ChannelLength"/> floats each).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Pack(float* src, int channels, int oh0, int oh1, float* col, int ld)
     {
         var cols = (oh1 - oh0) * outW;
@@ -176,6 +181,7 @@ internal readonly unsafe struct Im2Col
     /// merged afterwards). The wrapped entries of col are zeroed, as col is scratch. The order is fixed, so the sums are
     /// deterministic.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Unpack(float* col, int ld, int channels, int oh0, int oh1, float* dst)
     {
         var phasePlane = PhaseHeight * PhaseWidth;
@@ -224,6 +230,7 @@ internal readonly unsafe struct Im2Col
     /// Splits the input offset o·stride + offset of one tap into its phase r = (offset mod stride), the shift q with
     /// offset = q·stride + r, and the number of input positions in that phase, ⌈(size − r) / stride⌉.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Tap(int offset, int stride, int size, out int phase, out int shift, out int count)
     {
         phase = ((offset % stride) + stride) % stride;
@@ -232,6 +239,7 @@ internal readonly unsafe struct Im2Col
     }
 
     /// <summary>The outputs o in [0, outSize) with 0 ≤ o + shift &lt; count.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Valid(int shift, int count, int outSize, out int lo, out int hi)
     {
         lo = Math.Clamp(-shift, 0, outSize);
@@ -239,7 +247,8 @@ internal readonly unsafe struct Im2Col
     }
 
     /// <summary>even[j] = row[2j], odd[j] = row[2j + 1]. Vector steps of 32, 16 and 8 inputs, since rows are often short (28, 14).</summary>
-    private static void Deinterleave(float* row, int width, float* even, float* odd)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Deinterleave(float* row, int width, float* even, float* odd)
     {
         var j = 0;
         if (Avx512F.IsSupported)
@@ -276,7 +285,8 @@ internal readonly unsafe struct Im2Col
     }
 
     /// <summary>row[2j] = even[j], row[2j + 1] = odd[j].</summary>
-    private static void Interleave(float* even, float* odd, float* row, int width)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    internal static void Interleave(float* even, float* odd, float* row, int width)
     {
         var j = 0;
         if (Avx512F.IsSupported)
@@ -314,6 +324,7 @@ internal readonly unsafe struct Im2Col
     /// The output positions o in [lo, hi) for which o·stride + offset lies inside [0, size), clipped to [0, outSize).
     /// Used by the pooling kernels to clip windows.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal static void RowRange(int offset, int stride, int size, int outSize, out int lo, out int hi)
     {
         // o ≥ ceil(−offset / stride) and o ≤ floor((size − 1 − offset) / stride).

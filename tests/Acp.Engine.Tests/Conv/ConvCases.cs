@@ -58,11 +58,18 @@ internal static class ConvCases
             ["direct no pad"] = MakeConv(3, 6, 8, 9, 16, 3, 3),
             ["direct pads beyond kernel"] = MakeConv(2, 3, 5, 4, 8, 3, 3, pt: 3, pl: 1, pb: 0, pr: 4),
             ["direct grouped"] = MakeConv(3, 8, 6, 6, 16, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1, groups: 2),
+            ["by-channel 16 wide"] = MakeConv(2, 3, 9, 30, 16, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1),
+            ["by-channel 20 channels stride2"] = MakeConv(2, 5, 11, 17, 20, 3, 3, 2, 2, 1, 1, 1, 1),
+            ["by-channel 40 channels asym"] = MakeConv(2, 9, 8, 9, 40, 3, 2, pt: 2, pl: 0, pb: 0, pr: 1),
+            ["by-channel 72 channels grouped"] = MakeConv(1, 6, 7, 16, 144, 3, 3, 1, 2, 1, 1, 1, 1, groups: 2),
+            ["by-channel 32 channels"] = MakeConv(2, 4, 5, 15, 32, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1),
+            ["by-channel 5x5 dilated"] = MakeConv(2, 4, 12, 16, 16, 5, 5, 1, 1, 4, 3, 2, 5, dh: 2, dw: 2),
+            ["by-channel kernel 4 wide"] = MakeConv(2, 3, 7, 12, 32, 2, 4, 1, 1, 0, 2, 1, 1),
         };
 
         // Random geometries: a seeded stream so the set is fixed, valid by construction.
         var rng = new Random(20240611);
-        for (var i = 0; cases.Count < 37 + 40; i++)
+        for (var i = 0; cases.Count < 44 + 40; i++)
         {
             var groups = rng.Next(4) switch { 0 => 2, 1 => 3, _ => 1 };
             var depthwise = rng.Next(5) == 0;
@@ -108,6 +115,11 @@ internal static class ConvCases
             ["window fills input"] = MakePool(2, 3, 5, 4, 5, 4, 1, 1),
             ["1x1 stride2"] = MakePool(2, 2, 7, 7, 1, 1, 2, 2),
             ["stride larger than window"] = MakePool(2, 2, 11, 10, 2, 2, 3, 3, ceil: true),
+            ["wide rows stride1"] = MakePool(2, 3, 6, 41, 3, 3, 1, 1, 1, 1, 1, 1),
+            ["wide rows stride2 (resnet stem)"] = MakePool(2, 3, 9, 71, 3, 3, 2, 2, 1, 1, 1, 1),
+            ["wide rows stride2 ceil"] = MakePool(1, 2, 8, 68, 3, 3, 2, 2, 0, 1, 1, 0, ceil: true),
+            ["wide rows stride3 dilated"] = MakePool(1, 2, 9, 80, 2, 3, 2, 3, 1, 1, 0, 2, 2, 2),
+            ["wide rows 2x2 stride2"] = MakePool(2, 2, 6, 64, 2, 2, 2, 2),
         };
         return cases;
     }

@@ -74,6 +74,33 @@ public sealed class PoolingKernelTests
     }
 
     [Fact]
+    public void Max_pooling_lets_nan_through_on_the_vector_path_too()
+    {
+        // 1×64 rows, 3-wide windows at stride 1: the interior runs 16 outputs per vector.
+        var g = MakePool(1, 1, 1, 64, 1, 3, 1, 1);
+        var x = Enumerable.Range(0, 64).Select(i => (float)(i % 7)).ToArray();
+        x[20] = float.NaN;
+        x[21] = float.NaN;
+        var y = new float[g.OutputLength];
+        var argmax = new int[g.OutputLength];
+        Pooling.MaxForward(g, x, y, argmax);
+        for (var o = 0; o < y.Length; o++)
+        {
+            var window = new[] { o, o + 1, o + 2 };
+            var nan = window.FirstOrDefault(i => float.IsNaN(x[i]), -1);
+            if (nan >= 0)
+            {
+                Assert.True(float.IsNaN(y[o]), $"output {o} should be NaN");
+                Assert.Equal(nan, argmax[o]);
+                continue;
+            }
+            var best = window.Select(i => x[i]).Max();
+            Assert.Equal(best, y[o]);
+            Assert.Equal(window.First(i => x[i] == best), argmax[o]);
+        }
+    }
+
+    [Fact]
     public void Max_pooling_indices_are_flat_over_the_whole_tensor()
     {
         var g = MakePool(2, 3, 4, 4, 2, 2, 2, 2);

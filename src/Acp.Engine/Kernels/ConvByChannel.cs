@@ -1,0 +1,525 @@
+using System.Runtime.CompilerServices;
+using System.Buffers;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
+namespace Acp.Engine.Kernels;
+
+/// <summary>A horizontal step (stride) known to the JIT as a constant, so tap addresses fold into displacements.</summary>
+internal interface IConvStep
+{
+    /// <summary>The step in elements.</summary>
+    static abstract int Value { get; }
+}
+
+/// <summary>Stride 1.</summary>
+internal readonly struct UnitStep : IConvStep
+{
+    public static int Value => 1;
+}
+
+/// <summary>Stride 2.</summary>
+internal readonly struct DoubleStep : IConvStep
+{
+    public static int Value => 2;
+}
+
+/// <summary>
+/// Direct convolution vectorised over output channels, for AVX-512 machines and layers with at least 16 output
+/// channels per group: small images (14×14, 7×7, where a spatially vectorised kernel wastes a third of its lanes on
+/// padding) and horizontal stride 2. Input planes are copied, zero-padded, into a per-image canvas; a register tile
+/// holds 16–64 output channels × 7–28 consecutive outputs of one row (28 accumulators) and runs over input channels
+/// and taps, loading one vector of weights per 16 channels and broadcasting one input pixel per output position.
+/// Every accumulator is a useful output, at the price of transposing the tile into NCHW when it is stored.
+/// </summary>
+/// <remarks>
+/// The filter gradient uses the same layout the other way round: dy is transposed per tile to [position, channel],
+/// and a register tile of 16–64 output channels × 2–8 input channels × 3 taps of one kernel row accumulates over every
+/// position of a tile of images. Partial sums stay per output channel (no lane folding), each item owns its slot's
+/// share of dw, and all loops run in a fixed order, so the result is deterministic.
+/// </remarks>
+internal static unsafe partial class ConvByChannel
+{
+    /// <summary>Floats of transposed gradient a backward-filter sweep keeps in L1 (24 KiB).</summary>
+    private const int L1Floats = 6 * 1024;
+
+    /// <summary>Positions a backward-filter tile of images aims for.</summary>
+    private const int TargetPositions = 1024;
+
+    /// <summary>Upper bound in floats on a backward-filter tile's canvases and transposed gradient.</summary>
+    private const int TileBudget = 256 * 1024;
+
+    /// <summary>Upper bound on the per-slot partial weight gradients (floats, all slots).</summary>
+    private const long SlotBudget = 4L * 1024 * 1024;
+
+    /// <summary>Most partial slots the filter gradient splits the batch into; fixed so results do not depend on the machine.</summary>
+    private const int MaxSlots = 16;
+
+    /// <summary>Largest per-worker scratch (floats) this path takes on; beyond it the GEMM path's bounded tiles win.</summary>
+    private const long ScratchLimit = 16L * 1024 * 1024;
+
+    /// <summary>Whether the forward pass of g runs here.</summary>
+    public static bool Applies(in ConvGeometry g) =>
+        Vector512.IsHardwareAccelerated && Avx512F.IsSupported && g.StrideW is 1 or 2 && g.OutWidth >= 7 && g.KernelHeight * g.KernelWidth > 1 &&
+        g.InChannelsPerGroup >= 2 && g.OutChannelsPerGroup >= 16 &&
+        // One image's canvas plus its transposed gradient (the filter pass holds both).
+        (long)RoundUp(g.InChannelsPerGroup, 8) * new Canvas(g).Plane + (long)g.OutHeight * g.OutWidth * RoundUp(g.OutChannelsPerGroup, 64) <= ScratchLimit;
+
+    /// <summary>Whether the filter gradient of g runs here (the filter tile needs unit horizontal dilation).</summary>
+    public static bool FilterApplies(in ConvGeometry g) => Applies(g) && g.DilationW == 1;
+
+    /// <summary>y = conv(x) + bias (<see cref="Applies"/>).</summary>
+    public static void Forward(ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y) =>
+        Run(g, x, w, transposeWeights: false, bias, y);
+
+    /// <summary>dx of a stride-1 layer, as the forward pass of its data-gradient geometry t (see <see cref="ConvDirect.DataGradientGeometry"/>).</summary>
+    public static void BackwardData(ConvGeometry t, float[] dy, float[] w, float[] dx) =>
+        Run(t, dy, w, transposeWeights: true, null, dx);
+
+    private static void Run(ConvGeometry g, float[] x, float[] w, bool transposeWeights, float[]? bias, float[] y)
+    {
+        var c = new Canvas(g);
+        int cgi = g.InChannelsPerGroup, cgo = g.OutChannelsPerGroup, taps = g.KernelHeight * g.KernelWidth;
+        var ld = RoundUp(cgo, 16);
+        var packedLength = cgi * taps * ld;
+        // Row chunks feed idle workers when images × groups are too few (small batches); each rebuilds its canvas.
+        var chunks = Math.Clamp(Conv2d.CeilDiv(2 * ConvSimd.Workers, g.Batch * g.Groups), 1, g.OutHeight);
+        var chunkRows = Conv2d.CeilDiv(g.OutHeight, chunks);
+        chunks = Conv2d.CeilDiv(g.OutHeight, chunkRows);
+        var packed = ArrayPool<float>.Shared.Rent(g.Groups * packedLength);
+        try
+        {
+            PackWeights(g, w, transposeWeights, packed, packedLength, ld);
+            var perItem = (long)cgi * taps * ld * chunkRows * g.OutWidth;
+            ConvSimd.For(g.Batch * g.Groups * chunks, cgi * c.Plane + TileFloats, perItem, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (item, scratch) =>
+            {
+                var chunk = item % chunks;
+                var grp = item / chunks % g.Groups;
+                var n = item / chunks / g.Groups;
+                var oh0 = chunk * chunkRows;
+                var oh1 = Math.Min(g.OutHeight, oh0 + chunkRows);
+                Span<int> offsets = taps <= 256 ? stackalloc int[taps] : new int[taps];
+                c.TapOffsets(offsets);
+                fixed (float* px = x, py = y, ps = scratch, pw = packed)
+                fixed (int* offs = offsets)
+                {
+                    var canvas = ps;
+                    var tile = ps + (long)cgi * c.Plane;
+                    var rowFirst = oh0 * g.StrideH;
+                    var rowLast = Math.Min(c.Height, (oh1 - 1) * g.StrideH + (g.KernelHeight - 1) * g.DilationH + 1);
+                    c.Fill(px + ((long)n * g.InChannels + grp * cgi) * c.InPlane, cgi, c.Plane, rowFirst, rowLast, canvas);
+                    var weights = pw + (long)grp * packedLength;
+                    var yBase = py + ((long)n * g.OutChannels + grp * cgo) * g.OutHeight * g.OutWidth;
+                    for (var oh = oh0; oh < oh1; oh++)
+                    {
+                        var row = canvas + (long)oh * g.StrideH * c.Width;
+                        for (var v = 0; v < ld / 16;)
+                        {
+                            var vectors = ld / 16 - v >= 4 ? 4 : ld / 16 - v >= 2 ? 2 : 1;
+                            var span = vectors == 4 ? 7 : vectors == 2 ? (g.OutWidth >= 14 ? 14 : 7) : g.OutWidth >= 28 ? 28 : g.OutWidth >= 14 ? 14 : 7;
+                            for (var ow0 = 0; ow0 < g.OutWidth; ow0 += span)
+                            {
+                                // The last run overlaps the previous one rather than running short; overlapping
+                                // outputs are recomputed identically.
+                                var start = Math.Min(ow0, g.OutWidth - span);
+                                var src = row + (long)start * g.StrideW;
+                                if (g.StrideW == 1) ForwardRun<UnitStep>(vectors, span, src, c.Plane, offs, taps, cgi, weights + v * 16, ld, tile);
+                                else ForwardRun<DoubleStep>(vectors, span, src, c.Plane, offs, taps, cgi, weights + v * 16, ld, tile);
+                                StoreTile(tile, vectors * 16, span, yBase, v * 16, cgo, g.OutHeight * g.OutWidth, oh * g.OutWidth + start, bias, grp * cgo);
+                            }
+                            v += vectors;
+                        }
+                    }
+                }
+            });
+        }
+        finally
+        {
+            ArrayPool<float>.Shared.Return(packed);
+        }
+    }
+
+    /// <summary>
+    /// Floats of the forward output tile: 64 channels × 7 positions, 32 × 14 or 16 × 28, with room for the transpose
+    /// to read whole 16-position blocks (the rows past the run are garbage it never stores).
+    /// </summary>
+    private const int TileFloats = 1024;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ForwardRun<TStep>(int vectors, int span, float* src, int plane, int* offs, int taps, int channels, float* w, int ld, float* tile)
+        where TStep : struct, IConvStep
+    {
+        switch (vectors * 100 + span)
+        {
+            case 407: Forward4x7<TStep>(src, plane, offs, taps, channels, w, ld, tile); break;
+            case 214: Forward2x14<TStep>(src, plane, offs, taps, channels, w, ld, tile); break;
+            case 207: Forward2x7<TStep>(src, plane, offs, taps, channels, w, ld, tile); break;
+            case 128: Forward1x28<TStep>(src, plane, offs, taps, channels, w, ld, tile); break;
+            case 114: Forward1x14<TStep>(src, plane, offs, taps, channels, w, ld, tile); break;
+            default: Forward1x7<TStep>(src, plane, offs, taps, channels, w, ld, tile); break;
+        }
+    }
+
+    /// <summary>
+    /// Writes a [position, channel] tile into NCHW rows: y[c0 + o][at + p] = tile[p·width + o] (+ bias), for o below
+    /// channels − c0 and p below span. Transposes 16×16 blocks in registers and stores each channel's run with a mask:
+    /// element-by-element copies cost a fifth of the whole forward pass on 32-channel layers.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void StoreTile(float* tile, int width, int span, float* y, int c0, int channels, int plane, int at, float[]? bias, int biasOffset)
+    {
+        var count = Math.Min(width, channels - c0);
+        var block = stackalloc float[256];
+        for (var g0 = 0; g0 < count; g0 += 16)
+        {
+            for (var p0 = 0; p0 < span; p0 += 16)
+            {
+                var n = Math.Min(16, span - p0);
+                Transpose16(tile + (long)p0 * width + g0, width, block);
+                var mask = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(n)).AsSingle();
+                for (var o = g0; o < Math.Min(count, g0 + 16); o++)
+                {
+                    var row = Vector512.Load(block + (o - g0) * 16);
+                    if (bias is not null) row += Vector512.Create(bias[biasOffset + c0 + o]);
+                    Avx512F.MaskStore(y + (long)(c0 + o) * plane + at + p0, mask, row);
+                }
+            }
+        }
+    }
+
+    /// <summary>dst[o·16 + p] = src[p·stride + o] for o, p &lt; 16 (the classic unpack / shuffle network).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Transpose16(float* src, int stride, float* dst)
+    {
+        Vector512<float> r0 = Vector512.Load(src), r1 = Vector512.Load(src + stride), r2 = Vector512.Load(src + 2 * stride), r3 = Vector512.Load(src + 3 * stride);
+        Vector512<float> r4 = Vector512.Load(src + 4 * stride), r5 = Vector512.Load(src + 5 * stride), r6 = Vector512.Load(src + 6 * stride), r7 = Vector512.Load(src + 7 * stride);
+        Vector512<float> r8 = Vector512.Load(src + 8 * stride), r9 = Vector512.Load(src + 9 * stride), r10 = Vector512.Load(src + 10 * stride), r11 = Vector512.Load(src + 11 * stride);
+        Vector512<float> r12 = Vector512.Load(src + 12 * stride), r13 = Vector512.Load(src + 13 * stride), r14 = Vector512.Load(src + 14 * stride), r15 = Vector512.Load(src + 15 * stride);
+
+        var t0 = Avx512F.UnpackLow(r0, r1); var t1 = Avx512F.UnpackHigh(r0, r1);
+        var t2 = Avx512F.UnpackLow(r2, r3); var t3 = Avx512F.UnpackHigh(r2, r3);
+        var t4 = Avx512F.UnpackLow(r4, r5); var t5 = Avx512F.UnpackHigh(r4, r5);
+        var t6 = Avx512F.UnpackLow(r6, r7); var t7 = Avx512F.UnpackHigh(r6, r7);
+        var t8 = Avx512F.UnpackLow(r8, r9); var t9 = Avx512F.UnpackHigh(r8, r9);
+        var t10 = Avx512F.UnpackLow(r10, r11); var t11 = Avx512F.UnpackHigh(r10, r11);
+        var t12 = Avx512F.UnpackLow(r12, r13); var t13 = Avx512F.UnpackHigh(r12, r13);
+        var t14 = Avx512F.UnpackLow(r14, r15); var t15 = Avx512F.UnpackHigh(r14, r15);
+
+        r0 = Avx512F.UnpackLow(t0.AsDouble(), t2.AsDouble()).AsSingle(); r1 = Avx512F.UnpackHigh(t0.AsDouble(), t2.AsDouble()).AsSingle();
+        r2 = Avx512F.UnpackLow(t1.AsDouble(), t3.AsDouble()).AsSingle(); r3 = Avx512F.UnpackHigh(t1.AsDouble(), t3.AsDouble()).AsSingle();
+        r4 = Avx512F.UnpackLow(t4.AsDouble(), t6.AsDouble()).AsSingle(); r5 = Avx512F.UnpackHigh(t4.AsDouble(), t6.AsDouble()).AsSingle();
+        r6 = Avx512F.UnpackLow(t5.AsDouble(), t7.AsDouble()).AsSingle(); r7 = Avx512F.UnpackHigh(t5.AsDouble(), t7.AsDouble()).AsSingle();
+        r8 = Avx512F.UnpackLow(t8.AsDouble(), t10.AsDouble()).AsSingle(); r9 = Avx512F.UnpackHigh(t8.AsDouble(), t10.AsDouble()).AsSingle();
+        r10 = Avx512F.UnpackLow(t9.AsDouble(), t11.AsDouble()).AsSingle(); r11 = Avx512F.UnpackHigh(t9.AsDouble(), t11.AsDouble()).AsSingle();
+        r12 = Avx512F.UnpackLow(t12.AsDouble(), t14.AsDouble()).AsSingle(); r13 = Avx512F.UnpackHigh(t12.AsDouble(), t14.AsDouble()).AsSingle();
+        r14 = Avx512F.UnpackLow(t13.AsDouble(), t15.AsDouble()).AsSingle(); r15 = Avx512F.UnpackHigh(t13.AsDouble(), t15.AsDouble()).AsSingle();
+
+        t0 = Avx512F.Shuffle4x128(r0, r4, 0x88); t1 = Avx512F.Shuffle4x128(r1, r5, 0x88);
+        t2 = Avx512F.Shuffle4x128(r2, r6, 0x88); t3 = Avx512F.Shuffle4x128(r3, r7, 0x88);
+        t4 = Avx512F.Shuffle4x128(r0, r4, 0xdd); t5 = Avx512F.Shuffle4x128(r1, r5, 0xdd);
+        t6 = Avx512F.Shuffle4x128(r2, r6, 0xdd); t7 = Avx512F.Shuffle4x128(r3, r7, 0xdd);
+        t8 = Avx512F.Shuffle4x128(r8, r12, 0x88); t9 = Avx512F.Shuffle4x128(r9, r13, 0x88);
+        t10 = Avx512F.Shuffle4x128(r10, r14, 0x88); t11 = Avx512F.Shuffle4x128(r11, r15, 0x88);
+        t12 = Avx512F.Shuffle4x128(r8, r12, 0xdd); t13 = Avx512F.Shuffle4x128(r9, r13, 0xdd);
+        t14 = Avx512F.Shuffle4x128(r10, r14, 0xdd); t15 = Avx512F.Shuffle4x128(r11, r15, 0xdd);
+
+        Avx512F.Shuffle4x128(t0, t8, 0x88).Store(dst);
+        Avx512F.Shuffle4x128(t1, t9, 0x88).Store(dst + 16);
+        Avx512F.Shuffle4x128(t2, t10, 0x88).Store(dst + 32);
+        Avx512F.Shuffle4x128(t3, t11, 0x88).Store(dst + 48);
+        Avx512F.Shuffle4x128(t4, t12, 0x88).Store(dst + 64);
+        Avx512F.Shuffle4x128(t5, t13, 0x88).Store(dst + 80);
+        Avx512F.Shuffle4x128(t6, t14, 0x88).Store(dst + 96);
+        Avx512F.Shuffle4x128(t7, t15, 0x88).Store(dst + 112);
+        Avx512F.Shuffle4x128(t0, t8, 0xdd).Store(dst + 128);
+        Avx512F.Shuffle4x128(t1, t9, 0xdd).Store(dst + 144);
+        Avx512F.Shuffle4x128(t2, t10, 0xdd).Store(dst + 160);
+        Avx512F.Shuffle4x128(t3, t11, 0xdd).Store(dst + 176);
+        Avx512F.Shuffle4x128(t4, t12, 0xdd).Store(dst + 192);
+        Avx512F.Shuffle4x128(t5, t13, 0xdd).Store(dst + 208);
+        Avx512F.Shuffle4x128(t6, t14, 0xdd).Store(dst + 224);
+        Avx512F.Shuffle4x128(t7, t15, 0xdd).Store(dst + 240);
+    }
+
+    /// <summary>
+    /// dw for g (the caller does dbias). Slots of consecutive images, fixed by the batch size, each sum their images in
+    /// order into a partial; partials are added in slot order.
+    /// </summary>
+    public static void BackwardFilter(ConvGeometry g, float[] x, float[] dy, float[] dw)
+    {
+        var c = new Canvas(g);
+        int cgi = g.InChannelsPerGroup, cgo = g.OutChannelsPerGroup, taps = g.KernelHeight * g.KernelWidth;
+        int kh = g.KernelHeight, kw = g.KernelWidth;
+        var tapGroups = Conv2d.CeilDiv(kw, 3);
+        var vectorsTotal = Conv2d.CeilDiv(cgo, 16);
+        var weightLength = (int)g.WeightLength;
+        var slots = (int)Math.Clamp(Math.Min(Math.Min(g.Batch, MaxSlots), SlotBudget / weightLength), 1, g.Batch);
+        // Output-channel ranges per item (whole 64-channel blocks) when slots × groups cannot occupy the workers.
+        var units = Conv2d.CeilDiv(vectorsTotal, 4);
+        var splits = Math.Clamp(Conv2d.CeilDiv(2 * ConvSimd.Workers, slots * g.Groups), 1, units);
+        var unitsPerSplit = Conv2d.CeilDiv(units, splits);
+        splits = Conv2d.CeilDiv(units, unitsPerSplit);
+        var splitVectors = Math.Min(vectorsTotal, unitsPerSplit * 4);
+        var positionsPerImage = g.OutHeight * g.OutWidth;
+        var cgiPadded = RoundUp(cgi, 8);
+        var perImage = (long)cgiPadded * c.Plane + (long)positionsPerImage * splitVectors * 16;
+        var images = (int)Math.Clamp(Math.Min(TargetPositions / positionsPerImage, TileBudget / perImage), 1, Math.Max(1, g.Batch / slots));
+        // Partial sums of an item, in the register tiles' own layout: for each output-channel block, input-channel
+        // group, kernel row and tap group, [channel k][tap m][vector v][16 lanes].
+        var accLength = splitVectors * 16 * cgiPadded * kh * tapGroups * 3;
+        var partials = slots > 1 ? ArrayPool<float>.Shared.Rent((slots - 1) * weightLength) : null;
+        var scratchLength = (int)(images * perImage) + accLength + images * g.OutHeight;
+        var perItem = (long)Conv2d.CeilDiv(g.Batch, slots) * positionsPerImage * splitVectors * 16 * cgi * taps;
+        try
+        {
+            ConvSimd.For(slots * g.Groups * splits, scratchLength, perItem, [MethodImpl(MethodImplOptions.AggressiveOptimization)] (item, scratch) =>
+            {
+                var split = item % splits;
+                var grp = item / splits % g.Groups;
+                var slot = item / splits / g.Groups;
+                var v0 = split * unitsPerSplit * 4;
+                var v1 = Math.Min(vectorsTotal, v0 + unitsPerSplit * 4);
+                var first = (int)((long)slot * g.Batch / slots);
+                var last = (int)((long)(slot + 1) * g.Batch / slots);
+                fixed (float* px = x, pdy = dy, ps = scratch)
+                {
+                    var canvas = ps;
+                    var gradient = ps + (long)images * cgiPadded * c.Plane;
+                    var acc = gradient + (long)images * positionsPerImage * splitVectors * 16;
+                    var rowOffsets = (int*)(acc + accLength);
+                    ConvSimd.Zero(acc, accLength);
+                    var ld = (v1 - v0) * 16;
+                    for (var n0 = first; n0 < last; n0 += images)
+                    {
+                        var count = Math.Min(images, last - n0);
+                        var channelStride = count * c.Plane;
+                        for (var i = 0; i < count; i++)
+                        {
+                            // Canvas planes are [input channel][image]; padding channels up to a multiple of 8 are zero.
+                            c.Fill(px + ((long)(n0 + i) * g.InChannels + grp * cgi) * c.InPlane, cgi, channelStride, 0, c.Height, canvas + (long)i * c.Plane);
+                            for (var ci = cgi; ci < cgiPadded; ci++) ConvSimd.Zero(canvas + (long)ci * channelStride + (long)i * c.Plane, c.Plane);
+                            for (var oh = 0; oh < g.OutHeight; oh++) rowOffsets[i * g.OutHeight + oh] = i * c.Plane + oh * g.StrideH * c.Width;
+                        }
+                        Transpose(pdy, g, grp * cgo + v0 * 16, Math.Min(cgo, v1 * 16) - v0 * 16, ld, n0, count, gradient);
+
+                        // Output rows in chunks whose transposed gradient stays in L1 while every input channel and
+                        // tap sweeps it; the accumulators go through memory between chunks, in the same order.
+                        var totalRows = count * g.OutHeight;
+                        var chunkRows = Math.Max(1, L1Floats / (g.OutWidth * ld));
+                        for (var r0 = 0; r0 < totalRows; r0 += chunkRows)
+                        {
+                            var rows = Math.Min(chunkRows, totalRows - r0);
+                            var accAt = acc;
+                            for (var v = v0; v < v1;)
+                            {
+                                var vectors = v1 - v >= 4 ? 4 : v1 - v >= 2 ? 2 : 1;
+                                var group = 8 / vectors;
+                                var grad = gradient + (long)r0 * g.OutWidth * ld + (v - v0) * 16;
+                                for (var ci = 0; ci < cgiPadded; ci += group)
+                                {
+                                    for (var r = 0; r < kh; r++)
+                                    {
+                                        for (var tg = 0; tg < tapGroups; tg++)
+                                        {
+                                            var src = canvas + (long)ci * channelStride + r * g.DilationH * c.Width + tg * 3;
+                                            if (g.StrideW == 1) FilterRun<UnitStep>(vectors, grad, ld, src, channelStride, rowOffsets + r0, rows, g.OutWidth, accAt);
+                                            else FilterRun<DoubleStep>(vectors, grad, ld, src, channelStride, rowOffsets + r0, rows, g.OutWidth, accAt);
+                                            accAt += group * 3 * vectors * 16;
+                                        }
+                                    }
+                                }
+                                v += vectors;
+                            }
+                        }
+                    }
+
+                    // Scatter this item's sums into its slot's share of dw, walking the tiles in the order above.
+                    var target = slot == 0 ? dw : partials!;
+                    var targetOffset = slot == 0 ? 0 : (long)(slot - 1) * weightLength;
+                    fixed (float* pt = target)
+                    {
+                        var at = acc;
+                        for (var v = v0; v < v1;)
+                        {
+                            var vectors = v1 - v >= 4 ? 4 : v1 - v >= 2 ? 2 : 1;
+                            var group = 8 / vectors;
+                            for (var ci0 = 0; ci0 < cgiPadded; ci0 += group)
+                            {
+                                for (var r = 0; r < kh; r++)
+                                {
+                                    for (var tg = 0; tg < tapGroups; tg++, at += group * 3 * vectors * 16)
+                                    {
+                                        for (var k = 0; k < group; k++)
+                                        {
+                                            var ci = ci0 + k;
+                                            if (ci >= cgi) continue;
+                                            for (var m = 0; m < 3; m++)
+                                            {
+                                                var col = tg * 3 + m;
+                                                if (col >= kw) continue;
+                                                var lanes = at + (k * 3 + m) * vectors * 16;
+                                                for (var o = 0; o < vectors * 16; o++)
+                                                {
+                                                    var co = v * 16 + o;
+                                                    if (co >= cgo) break;
+                                                    pt[targetOffset + ((long)(grp * cgo + co) * cgi + ci) * taps + r * kw + col] = lanes[o];
+                                                }
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                            v += vectors;
+                        }
+                    }
+                }
+            });
+            if (partials is not null) Conv2d.AddSlots(dw, partials, slots - 1, weightLength);
+        }
+        finally
+        {
+            if (partials is not null) ArrayPool<float>.Shared.Return(partials);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FilterRun<TStep>(int vectors, float* dy, int ld, float* x, int channelStride, int* rowOffsets, int rows, int width, float* acc)
+        where TStep : struct, IConvStep
+    {
+        switch (vectors)
+        {
+            case 4: Filter4x2<TStep>(dy, ld, x, channelStride, rowOffsets, rows, width, acc); break;
+            case 2: Filter2x4<TStep>(dy, ld, x, channelStride, rowOffsets, rows, width, acc); break;
+            default: Filter1x8<TStep>(dy, ld, x, channelStride, rowOffsets, rows, width, acc); break;
+        }
+    }
+
+    /// <summary>
+    /// dst[(i·OH·OW + p)·ld + o] = dy[n0 + i, c0 + o, p] for o &lt; count, 0 for count ≤ o &lt; ld: the gradient of a tile
+    /// of images as [position, channel].
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Transpose(float* dy, in ConvGeometry g, int c0, int count, int ld, int n0, int images, float* dst)
+    {
+        var plane = g.OutHeight * g.OutWidth;
+        var block = stackalloc float[256];
+        for (var i = 0; i < images; i++)
+        {
+            var image = dst + (long)i * plane * ld;
+            var src = dy + ((long)(n0 + i) * g.OutChannels + c0) * plane;
+            for (var o0 = 0; o0 < ld; o0 += 16)
+            {
+                var p0 = 0;
+                if (o0 + 16 <= count)
+                {
+                    // Whole 16×16 blocks go through the register transpose; the strip below handles the rest.
+                    for (; p0 + 16 <= plane; p0 += 16)
+                    {
+                        Transpose16(src + (long)o0 * plane + p0, plane, block);
+                        for (var k = 0; k < 16; k++) Vector512.Load(block + k * 16).Store(image + (long)(p0 + k) * ld + o0);
+                    }
+                }
+                for (var p = p0; p < plane; p++)
+                {
+                    var row = image + (long)p * ld + o0;
+                    for (var o = 0; o < 16; o++) row[o] = o0 + o < count ? src[(long)(o0 + o) * plane + p] : 0f;
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs weights per group as [ci][t][o] with o padded to ld (zeros past the last channel). transpose: w belongs to
+    /// the layer whose data gradient g is ([g.InChannels, g.OutChannels/G, KH, KW]) and is read as w′[o][i][t] =
+    /// w[i][o][T − 1 − t] (per group).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void PackWeights(in ConvGeometry g, float[] w, bool transpose, float[] packed, int packedLength, int ld)
+    {
+        int cgi = g.InChannelsPerGroup, cgo = g.OutChannelsPerGroup, taps = g.KernelHeight * g.KernelWidth;
+        for (var grp = 0; grp < g.Groups; grp++)
+        {
+            for (var ci = 0; ci < cgi; ci++)
+            {
+                for (var t = 0; t < taps; t++)
+                {
+                    var dst = grp * packedLength + (ci * taps + t) * ld;
+                    for (var o = 0; o < ld; o++)
+                    {
+                        packed[dst + o] = o >= cgo ? 0f
+                            : transpose ? w[((grp * cgi + ci) * cgo + o) * taps + taps - 1 - t]
+                            : w[((grp * cgo + o) * cgi + ci) * taps + t];
+                    }
+                }
+            }
+        }
+    }
+
+    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+
+    /// <summary>One image's zero-padded input plane: just the rows and columns some window reads.</summary>
+    private readonly struct Canvas
+    {
+        private readonly int h, w, pt, pl, kh, kw, dh, dw;
+
+        public Canvas(in ConvGeometry g)
+        {
+            h = g.InHeight;
+            w = g.InWidth;
+            pt = g.PadTop;
+            pl = g.PadLeft;
+            kh = g.KernelHeight;
+            kw = g.KernelWidth;
+            dh = g.DilationH;
+            dw = g.DilationW;
+            InPlane = h * w;
+            Height = (g.OutHeight - 1) * g.StrideH + (kh - 1) * dh + 1;
+            // The filter tile reads taps in threes, so the columns run up to the next multiple of three taps.
+            Width = (g.OutWidth - 1) * g.StrideW + Math.Max((kw - 1) * dw, (RoundUp(kw, 3) - 1) * dw) + 1;
+            Plane = RoundUp(Height * Width, 16);
+        }
+
+        public int InPlane { get; }
+        public int Height { get; }
+        public int Width { get; }
+        public int Plane { get; }
+
+        public void TapOffsets(Span<int> offsets)
+        {
+            for (var i = 0; i < kh; i++)
+            {
+                for (var j = 0; j < kw; j++) offsets[i * kw + j] = i * dh * Width + j * dw;
+            }
+        }
+
+        /// <summary>
+        /// Writes canvas rows [r0, r1) of channels planes at x into planes stride floats apart at dst: input pixel
+        /// (r − PadTop, c − PadLeft), or 0 outside the input. The floats past the last row of each plane are zeroed too.
+        /// </summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+        public void Fill(float* x, int channels, long stride, int r0, int r1, float* dst)
+        {
+            var left = Math.Min(pl, Width);
+            var count = Math.Clamp(Width - pl, 0, w);
+            for (var c = 0; c < channels; c++)
+            {
+                var plane = dst + c * stride;
+                var src = x + (long)c * InPlane;
+                for (var r = r0; r < r1; r++)
+                {
+                    var line = plane + (long)r * Width;
+                    var ih = r - pt;
+                    if ((uint)ih >= (uint)h)
+                    {
+                        ConvSimd.Zero(line, Width);
+                        continue;
+                    }
+                    for (var k = 0; k < left; k++) line[k] = 0f;
+                    ConvSimd.Copy(src + (long)ih * w, line + left, count);
+                    for (var k = left + count; k < Width; k++) line[k] = 0f;
+                }
+                if (r1 == Height) ConvSimd.Zero(plane + (long)Height * Width, Plane - Height * Width);
+            }
+        }
+    }
+}
