@@ -19,7 +19,7 @@ internal sealed class ConvLayer(Node node, ValueSlot?[] inputs, ValueSlot[] outp
         if (x.Length != 4 || w.Length != 4) throw Error($"only 2-D convolution is supported; input is [{string.Join(",", x)}], weight [{string.Join(",", w)}]");
         var strides = Node.GetInts("strides") ?? [1, 1];
         var dilations = Node.GetInts("dilations") ?? [1, 1];
-        var pads = ResolvePads(x, w, y, strides, dilations);
+        var pads = AutoPad.Resolve(Node, x, y, [w[2], w[3]], strides, dilations);
         _geometry = new ConvGeometry(x[0], x[1], x[2], x[3], w[0], w[2], w[3], (int)strides[0], (int)strides[1],
             pads[0], pads[1], pads[2], pads[3], (int)dilations[0], (int)dilations[1], (int)Node.GetInt("group", 1));
         if (_geometry.OutHeight != y[2] || _geometry.OutWidth != y[3])
@@ -46,26 +46,5 @@ internal sealed class ConvLayer(Node node, ValueSlot?[] inputs, ValueSlot[] outp
         Conv2d.BackwardFilter(_geometry, Input(0).Data, dy, dw ?? (_frozenWeightScratch ??= new float[Input(1).Length]), db);
         if (dw is not null) EndInputGradient(1);
         if (db is not null) EndInputGradient(2);
-    }
-
-    /// <summary>Pads as [top, left, bottom, right], from the pads attribute or auto_pad.</summary>
-    private int[] ResolvePads(int[] x, int[] w, int[] y, long[] strides, long[] dilations)
-    {
-        var autoPad = Node.GetString("auto_pad", "NOTSET");
-        if (autoPad is "NOTSET")
-        {
-            var p = Node.GetInts("pads") ?? [0, 0, 0, 0];
-            return [(int)p[0], (int)p[1], (int)p[2], (int)p[3]];
-        }
-        if (autoPad is "VALID") return [0, 0, 0, 0];
-        var pads = new int[4];
-        for (var axis = 0; axis < 2; axis++)
-        {
-            var extent = (int)dilations[axis] * (w[2 + axis] - 1) + 1;
-            var total = Math.Max(0, (y[2 + axis] - 1) * (int)strides[axis] + extent - x[2 + axis]);
-            var small = total / 2;
-            (pads[axis], pads[axis + 2]) = autoPad is "SAME_LOWER" ? (total - small, small) : (small, total - small);
-        }
-        return pads;
     }
 }

@@ -20,24 +20,7 @@ internal sealed class PoolLayer(Node node, ValueSlot?[] inputs, ValueSlot[] outp
         var kernel = Node.GetInts("kernel_shape") ?? throw Error("kernel_shape is required");
         var strides = Node.GetInts("strides") ?? [1, 1];
         var dilations = Node.GetInts("dilations") ?? [1, 1];
-        var autoPad = Node.GetString("auto_pad", "NOTSET");
-        int[] pads;
-        if (autoPad is "SAME_UPPER" or "SAME_LOWER")
-        {
-            pads = new int[4];
-            for (var axis = 0; axis < 2; axis++)
-            {
-                var extent = (int)dilations[axis] * ((int)kernel[axis] - 1) + 1;
-                var total = Math.Max(0, (y[2 + axis] - 1) * (int)strides[axis] + extent - x[2 + axis]);
-                var small = total / 2;
-                (pads[axis], pads[axis + 2]) = autoPad is "SAME_LOWER" ? (total - small, small) : (small, total - small);
-            }
-        }
-        else
-        {
-            var p = autoPad is "VALID" ? [0, 0, 0, 0] : Node.GetInts("pads") ?? [0, 0, 0, 0];
-            pads = [(int)p[0], (int)p[1], (int)p[2], (int)p[3]];
-        }
+        var pads = AutoPad.Resolve(Node, x, y, kernel, strides, dilations);
         _geometry = new PoolGeometry(x[0], x[1], x[2], x[3], (int)kernel[0], (int)kernel[1], (int)strides[0], (int)strides[1],
             pads[0], pads[1], pads[2], pads[3], (int)dilations[0], (int)dilations[1],
             Node.GetInt("ceil_mode", 0) != 0, Node.GetInt("count_include_pad", 0) != 0);
