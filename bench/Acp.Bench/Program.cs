@@ -36,6 +36,10 @@ if (options.Profile)
     network.Profile = new LayerProfile();
     for (var i = 0; i < 5; i++) { network.Forward(input); network.Backward(gradient); }
     Console.Error.WriteLine($"Per-operator time over 5 training steps:{Environment.NewLine}{network.Profile}");
+    network.Profile = new LayerProfile();
+    network.Training = false;
+    for (var i = 0; i < 5; i++) network.Forward(input);
+    Console.Error.WriteLine($"Per-operator time over 5 inference passes:{Environment.NewLine}{network.Profile}");
     network.Profile = null;
 }
 network.Training = false;
