@@ -22,9 +22,6 @@ internal abstract class Layer(Node node, ValueSlot?[] inputs, ValueSlot[] output
     public IEnumerable<ValueSlot> TrainableInputs =>
         LearnableInputs.Where(i => i < Inputs.Length).Select(i => Inputs[i]).OfType<ValueSlot>().Where(s => s.IsPersistent);
 
-    /// <summary>True when the layer can propagate gradients; false for layers that exist only for inference.</summary>
-    public virtual bool SupportsBackward => true;
-
     /// <summary>Called when shapes change (output slots already resized): computes geometry and validates.</summary>
     public virtual void Plan()
     {
