@@ -28,6 +28,23 @@ public sealed class InspectCommandTests
     }
 
     [Fact]
+    public async Task Json_lists_channel_groups_with_fence_reasons()
+    {
+        var (code, output, _) = await RunAcp("inspect", Fixtures.PathOf("resnet18.folded.onnx"), "--json");
+
+        Assert.Equal(0, code);
+        var groups = JsonDocument.Parse(output).RootElement.GetProperty("channelGroups").EnumerateArray().ToList();
+        var prunable = groups.Where(g => g.GetProperty("prunable").GetBoolean()).ToList();
+        var fenced = groups.Where(g => !g.GetProperty("prunable").GetBoolean()).ToList();
+        Assert.Equal(12, prunable.Count);
+        Assert.Equal(2, fenced.Count);
+        Assert.Contains(fenced, g => g.GetProperty("fenceReasons")[0].GetString()!.Contains("graph input 'input'", StringComparison.Ordinal));
+        Assert.Contains(fenced, g => g.GetProperty("fenceReasons")[0].GetString()!.Contains("graph output 'logits'", StringComparison.Ordinal));
+        // The residual stages tie the stem, each block's second conv and the downsample conv into one group.
+        Assert.Contains(prunable, g => g.GetProperty("producers").GetArrayLength() == 3 && g.GetProperty("width").GetInt32() == 64);
+    }
+
+    [Fact]
     public async Task Batch_scales_macs_and_shapes()
     {
         var path = Fixtures.PathOf("resnet18.folded.onnx");
