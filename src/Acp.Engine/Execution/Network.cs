@@ -21,6 +21,7 @@ public sealed class Network
     private readonly Dictionary<string, ValueSlot> _slots = new(StringComparer.Ordinal);
     private readonly List<Layer> _layers = [];
     private readonly HashSet<string> _staticValues = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Node> _identityWeights = new(StringComparer.Ordinal);
     private readonly ValueSlot _input;
     private readonly ValueSlot _output;
     private readonly ValueInfo _inputInfo;
@@ -50,13 +51,22 @@ public sealed class Network
         var probe = ShapeInference.Run(model);
         foreach (var node in order)
         {
-            if (node.Outputs.Where(o => o.Length > 0).All(probe.Constants.ContainsKey)) _staticValues.UnionWith(node.Outputs);
+            if (!IsIdentityOfWeight(node) && node.Outputs.Where(o => o.Length > 0).All(probe.Constants.ContainsKey)) _staticValues.UnionWith(node.Outputs);
         }
 
         _input = Slot(_inputInfo.Name);
         var random = new Random(seed);
         foreach (var node in order.Where(n => !n.Outputs.All(o => o.Length == 0 || _staticValues.Contains(o))))
         {
+            if (IsIdentityOfWeight(node))
+            {
+                // torch.onnx writes distinct parameters that hold equal values as Identity nodes over one initializer;
+                // each is its own parameter in PyTorch, so each gets its own trainable copy here.
+                var source = _model.Graph.Initializers[node.Inputs[0]];
+                _slots[node.Outputs[0]] = new ValueSlot(node.Outputs[0]) { IsPersistent = true, Constant = source.WithName(node.Outputs[0]) };
+                _identityWeights[node.Outputs[0]] = node;
+                continue;
+            }
             var inputs = node.Inputs.Select(i => i.Length == 0 ? null : Slot(i)).ToArray();
             var outputs = node.Outputs.Select(Slot).ToArray();
             _layers.Add(LayerFactory.Create(node, inputs, outputs, random));
@@ -211,19 +221,33 @@ public sealed class Network
     /// <summary>
     /// Copies the current weights and running statistics into <paramref name="model"/>'s initializers (by name), so
     /// that the trained network can be saved as ONNX. The model must have the same initializers as the one built from.
+    /// A weight that was an Identity over a shared initializer becomes an initializer of its own (the Identity node is
+    /// removed), because training has made it differ from the tensor it shared.
     /// </summary>
     public void WriteWeightsTo(OnnxModel model)
     {
         ArgumentNullException.ThrowIfNull(model);
         foreach (var slot in _slots.Values.Where(s => s.IsPersistent))
         {
-            if (!model.Graph.Initializers.TryGet(slot.Name, out var existing))
+            var dims = slot.Constant!.Dims;
+            if (_identityWeights.TryGetValue(slot.Name, out var identity))
+            {
+                var index = model.Graph.Nodes.FindIndex(n => n.OpType == "Identity" && n.Outputs.Count == 1 && n.Outputs[0] == slot.Name);
+                if (index >= 0) model.Graph.Nodes.RemoveAt(index);
+                else if (!model.Graph.Initializers.Contains(slot.Name)) throw new ArgumentException($"The model has no node '{identity.DisplayName}' nor an initializer '{slot.Name}'.", nameof(model));
+            }
+            else if (!model.Graph.Initializers.Contains(slot.Name))
             {
                 throw new ArgumentException($"The model has no initializer '{slot.Name}'.", nameof(model));
             }
-            model.Graph.Initializers.Set(OnnxTensor.FromFloats(slot.Name, existing.Dims, (float[])slot.Data.Clone()));
+            model.Graph.Initializers.Set(OnnxTensor.FromFloats(slot.Name, dims, (float[])slot.Data.Clone()));
         }
     }
+
+    private bool IsIdentityOfWeight(Node node) =>
+        node is { IsStandard: true, OpType: "Identity", Inputs.Count: 1, Outputs.Count: 1 }
+        && _model.Graph.Initializers.TryGet(node.Inputs[0], out var source) && source.IsFloat
+        && !_model.Graph.Outputs.Any(o => o.Name == node.Outputs[0]);
 
     private ValueSlot Slot(string name)
     {
