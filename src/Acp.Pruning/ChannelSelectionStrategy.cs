@@ -41,7 +41,7 @@ public abstract class ChannelSelectionStrategy
     /// A Split or Slice output that carries only part of a group can lose all its channels; such a plan is refused,
     /// so the best-ranked channel the value carries is kept back (the width then exceeds the rounded one by one).
     /// </summary>
-    private static void KeepEveryValueNonEmpty(ChannelAnalysis analysis, Dictionary<int, int[]> keep, Dictionary<int, IReadOnlyList<int>> rankings)
+    internal static void KeepEveryValueNonEmpty(ChannelAnalysis analysis, Dictionary<int, int[]> keep, Dictionary<int, IReadOnlyList<int>> rankings)
     {
         while (PruningPlan.EmptiedValues(analysis, keep).FirstOrDefault() is { } emptied)
         {

@@ -65,4 +65,52 @@ public sealed class SgdOptimizer
         }
         _started = true;
     }
+
+    /// <summary>
+    /// The optimizer's state (whether it has stepped, and every momentum buffer) as bytes, so that a checkpointed run
+    /// continues exactly as an uninterrupted one would.
+    /// </summary>
+    public byte[] ExportState()
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream))
+        {
+            writer.Write(_started);
+            writer.Write(_velocity.Length);
+            foreach (var buffer in _velocity)
+            {
+                writer.Write(buffer.Length);
+                writer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(buffer.AsSpan()));
+            }
+        }
+        return stream.ToArray();
+    }
+
+    /// <summary>Restores a state from <see cref="ExportState"/> of an optimizer over parameters of the same shapes.</summary>
+    /// <exception cref="ArgumentException">The state is malformed or was taken over different parameters.</exception>
+    public void ImportState(byte[] state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        try
+        {
+            using var reader = new BinaryReader(new MemoryStream(state));
+            var started = reader.ReadBoolean();
+            if (reader.ReadInt32() != _velocity.Length) throw new ArgumentException("The state was taken over a different number of parameters.", nameof(state));
+            var buffers = new float[_velocity.Length][];
+            for (var i = 0; i < buffers.Length; i++)
+            {
+                var length = reader.ReadInt32();
+                if (length != _velocity[i].Length) throw new ArgumentException($"The state of parameter {_parameters[i].Name} has {length} values; it has {_velocity[i].Length}.", nameof(state));
+                buffers[i] = new float[length];
+                if (reader.Read(System.Runtime.InteropServices.MemoryMarshal.AsBytes(buffers[i].AsSpan())) != length * sizeof(float)) throw new EndOfStreamException();
+            }
+            if (reader.BaseStream.Position != state.Length) throw new ArgumentException("The state has trailing bytes.", nameof(state));
+            for (var i = 0; i < buffers.Length; i++) buffers[i].CopyTo(_velocity[i], 0);
+            _started = started;
+        }
+        catch (EndOfStreamException)
+        {
+            throw new ArgumentException("The optimizer state is truncated.", nameof(state));
+        }
+    }
 }

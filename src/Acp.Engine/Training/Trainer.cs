@@ -57,6 +57,9 @@ public sealed class Trainer
         _optimizer = new SgdOptimizer(network.Parameters, _options.Sgd);
     }
 
+    /// <summary>The optimizer, whose state a checkpoint saves (<see cref="SgdOptimizer.ExportState"/>).</summary>
+    public SgdOptimizer Optimizer => _optimizer;
+
     /// <summary>Total optimizer steps of the run.</summary>
     public int TotalSteps => _options.Epochs * _loader.BatchCount;
 

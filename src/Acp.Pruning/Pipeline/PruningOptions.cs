@@ -1,0 +1,179 @@
+using Acp.Engine.Data;
+using Acp.Onnx.Channels;
+using Acp.Pruning.Search;
+
+namespace Acp.Pruning.Pipeline;
+
+/// <summary>How the pruned structure is chosen.</summary>
+public enum PruningStrategy
+{
+    /// <summary>
+    /// ACP, made budget-aware: DBSCAN clustering of feature maps with ε bisected to the budget, a particle swarm around
+    /// it whose fitness is the validation accuracy of the BN-recalibrated candidate, cluster representatives kept.
+    /// </summary>
+    Acp,
+
+    /// <summary>
+    /// ACP as the authors' code runs it: the code's PSO update, Vmax = 2 channels, fitness after a short fine-tune
+    /// (<see cref="PruningOptions.PaperFitnessEpochs"/>), random channels kept inside a layer. The budget is still
+    /// enforced (by repair), which the paper does not do.
+    /// </summary>
+    AcpPaper,
+
+    /// <summary>Baseline: every prunable group loses the same fraction, keeping the filters of largest L1 norm.</summary>
+    L1,
+
+    /// <summary>Baseline: every prunable group loses the same fraction, keeping random channels.</summary>
+    Random,
+
+    /// <summary>
+    /// Soft filter pruning (He et al. 2018) during fine-tuning: after every epoch the filters of smallest L2 norm are
+    /// zeroed but keep training; the final zeroed set is removed.
+    /// </summary>
+    Sfp,
+
+    /// <summary>Asymptotic softer pruning (Cai et al. 2020): pruned filters are decayed by a factor that shrinks to 0, at a pruning rate that grows to the target.</summary>
+    Asrfp,
+
+    /// <summary>Gradually hard filter pruning (Cai et al. 2021): soft early, a growing share of the pruned filters frozen at zero later.</summary>
+    Ghfp,
+}
+
+/// <summary>Where a group's feature maps are read for clustering.</summary>
+public enum FeatureTap
+{
+    /// <summary>The output of each convolution (or Gemm) producing the group, before BatchNormalization: the ACP code's choice.</summary>
+    ProducerOutput,
+
+    /// <summary>The values the group's consumers read (after BatchNormalization and activation).</summary>
+    ConsumerInput,
+}
+
+/// <summary>Data augmentation of the fine-tuning batches.</summary>
+/// <param name="CropPadding">Random crop after zero-padding by this many pixels (0 = none).</param>
+/// <param name="HorizontalFlip">Random horizontal flips (leave off for digits or text).</param>
+public sealed record Augmentation(int CropPadding = 0, bool HorizontalFlip = false)
+{
+    /// <summary>No augmentation.</summary>
+    public static Augmentation None { get; } = new();
+}
+
+/// <summary>
+/// Everything a pruning run can be told. The defaults are the recommended ACP run; only the budget
+/// (<see cref="TargetMacs"/> and/or <see cref="TargetParams"/>) is usually set.
+/// </summary>
+public sealed record PruningOptions
+{
+    /// <summary>The strategy.</summary>
+    public PruningStrategy Strategy { get; init; } = PruningStrategy.Acp;
+
+    /// <summary>The pruned model has at most this fraction of the original MACs (0.5 = a 50 % cut); null = no MAC budget.</summary>
+    public double? TargetMacs { get; init; }
+
+    /// <summary>The pruned model has at most this fraction of the original parameters; null = no parameter budget.</summary>
+    public double? TargetParams { get; init; }
+
+    /// <summary>Kept widths are rounded to a multiple of this (1 = none); 8 keeps ONNX Runtime's kernels fast.</summary>
+    public int RoundTo { get; init; } = ChannelRounding.DefaultMultiple;
+
+    /// <summary>The seed of every random choice (splits, population, swarm, shuffles); same seed → same model bytes.</summary>
+    public int Seed { get; init; }
+
+    /// <summary>Per-channel normalisation applied after scaling pixels to [0, 1]; null = scaling only.</summary>
+    public ChannelNormalization? Normalization { get; init; }
+
+    /// <summary>Training images held out as the validation split that scores candidates (never trained on).</summary>
+    public int ValidationImages { get; init; } = 5000;
+
+    /// <summary>
+    /// Take the validation images from the end of the training split instead of a seeded, class-stratified draw: for
+    /// models trained without those images (as the shipped Fashion-MNIST model is), so the search scores unseen data.
+    /// </summary>
+    public bool ValidationFromTail { get; init; }
+
+    /// <summary>Images the candidates' fitness is measured on (the first of the validation split); null = all of it.</summary>
+    public int? FitnessImages { get; init; } = 2000;
+
+    /// <summary>Calibration images whose mean feature maps are clustered (ACP: 200).</summary>
+    public int CalibrationImages { get; init; } = 200;
+
+    /// <summary>Where feature maps are read.</summary>
+    public FeatureTap Tap { get; init; } = FeatureTap.ProducerOutput;
+
+    /// <summary>DBSCAN's minPts (ACP: 5).</summary>
+    public int MinPoints { get; init; } = 5;
+
+    /// <summary>A fixed DBSCAN ε instead of bisecting it to the budget (the paper's way); the budget is then met by repair.</summary>
+    public double? Epsilon { get; init; }
+
+    /// <summary>Training images whose statistics re-fit every candidate's BatchNormalization before it is scored.</summary>
+    public int RecalibrationImages { get; init; } = 512;
+
+    /// <summary>The particle swarm (particles, cycles, coefficients); the seed and rounding are taken from these options.</summary>
+    public PsoOptions Swarm { get; init; } = new() { MaxVelocityFraction = 0.25 };
+
+    /// <summary><see cref="PruningStrategy.AcpPaper"/> only: epochs of fine-tuning before a candidate is scored (the code: 3).</summary>
+    public int PaperFitnessEpochs { get; init; } = 3;
+
+    /// <summary>Epochs of fine-tuning of the chosen structure (soft-pruning strategies prune during these epochs).</summary>
+    public int Epochs { get; init; } = 3;
+
+    /// <summary>Mini-batch size of fine-tuning and evaluation.</summary>
+    public int BatchSize { get; init; } = 128;
+
+    /// <summary>Peak learning rate of the cosine schedule of fine-tuning.</summary>
+    public float LearningRate { get; init; } = 0.02f;
+
+    /// <summary>SGD weight decay.</summary>
+    public float WeightDecay { get; init; } = 5e-4f;
+
+    /// <summary>Augmentation of fine-tuning batches.</summary>
+    public Augmentation Augmentation { get; init; } = Augmentation.None;
+
+    /// <summary>Distil from the original network while fine-tuning (logit KL, as in AIP); 0 = plain cross-entropy.</summary>
+    public float DistillationWeight { get; init; } = 0.7f;
+
+    /// <summary>Softmax temperature of distillation.</summary>
+    public float DistillationTemperature { get; init; } = 4f;
+
+    /// <summary>
+    /// A folder for the run's log (one JSON line per fitness evaluation) and checkpoints; null = no log, no resume.
+    /// </summary>
+    public string? RunDirectory { get; init; }
+
+    /// <summary>Continue the run found in <see cref="RunDirectory"/> instead of refusing to overwrite it.</summary>
+    public bool Resume { get; init; }
+
+    /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
+    public void Validate()
+    {
+        static void Fraction(double? value, string name)
+        {
+            if (value is { } v && !(v > 0 && v <= 1)) throw new ArgumentException($"{name} must be in (0, 1]; got {v}.", name);
+        }
+        Fraction(TargetMacs, nameof(TargetMacs));
+        Fraction(TargetParams, nameof(TargetParams));
+        if (TargetMacs is null && TargetParams is null) throw new ArgumentException("Set a budget: TargetMacs and/or TargetParams.", nameof(TargetMacs));
+        Positive(RoundTo, nameof(RoundTo));
+        Positive(ValidationImages, nameof(ValidationImages));
+        if (FitnessImages is { } f) Positive(f, nameof(FitnessImages));
+        Positive(CalibrationImages, nameof(CalibrationImages));
+        Positive(MinPoints, nameof(MinPoints));
+        Positive(RecalibrationImages, nameof(RecalibrationImages));
+        Positive(BatchSize, nameof(BatchSize));
+        if (Epochs < 0) throw new ArgumentException($"{nameof(Epochs)} cannot be negative; got {Epochs}.", nameof(Epochs));
+        if (PaperFitnessEpochs < 0) throw new ArgumentException($"{nameof(PaperFitnessEpochs)} cannot be negative.", nameof(PaperFitnessEpochs));
+        if (Epsilon is { } e && !(e >= 0 && e <= 2)) throw new ArgumentException($"Epsilon must be in [0, 2] (a cosine distance); got {e}.", nameof(Epsilon));
+        if (!(LearningRate > 0)) throw new ArgumentException($"{nameof(LearningRate)} must be positive.", nameof(LearningRate));
+        if (!(DistillationWeight >= 0 && DistillationWeight <= 1)) throw new ArgumentException($"{nameof(DistillationWeight)} must be in [0, 1].", nameof(DistillationWeight));
+        if (!(DistillationTemperature > 0)) throw new ArgumentException($"{nameof(DistillationTemperature)} must be positive.", nameof(DistillationTemperature));
+        if (Augmentation.CropPadding < 0) throw new ArgumentException("Crop padding cannot be negative.", nameof(Augmentation));
+        if (Resume && RunDirectory is null) throw new ArgumentException("Resume needs a RunDirectory.", nameof(Resume));
+        ArgumentNullException.ThrowIfNull(Swarm, nameof(Swarm));
+    }
+
+    private static void Positive(int value, string name)
+    {
+        if (value < 1) throw new ArgumentException($"{name} must be at least 1; got {value}.", name);
+    }
+}

@@ -1,0 +1,228 @@
+using System.Diagnostics;
+using Acp.Engine.Data;
+using Acp.Engine.Execution;
+using Acp.Onnx.Analysis;
+using Acp.Onnx.Channels;
+using Acp.Onnx.Ir;
+using Acp.Pruning.Clustering;
+using Acp.Pruning.Search;
+
+namespace Acp.Pruning.Pipeline;
+
+/// <summary>
+/// A whole pruning run: from a trained model and its training data to a physically smaller, fine-tuned model within a
+/// MAC and/or parameter budget.
+/// </summary>
+/// <remarks>
+/// Only the training split is ever read. A validation split is held out of it (never trained on) to score candidate
+/// structures; the rest supplies calibration, BatchNormalization statistics and fine-tuning. The test split is the
+/// caller's, for the final report.
+/// </remarks>
+public static class PruningPipeline
+{
+    /// <summary>Prunes <paramref name="model"/> as <paramref name="options"/> say.</summary>
+    /// <param name="model">The trained model (not modified).</param>
+    /// <param name="training">The training split of the data set the model was trained on.</param>
+    /// <param name="options">Strategy, budget and everything else.</param>
+    /// <param name="progress">Progress of every stage, reported on the calling thread.</param>
+    /// <param name="cancellation">Stops the run between batches or evaluations; with a run folder it resumes later.</param>
+    /// <exception cref="ArgumentException">Invalid options, or data that do not fit the model.</exception>
+    /// <exception cref="InvalidOperationException">The budget cannot be met, or the model has nothing prunable.</exception>
+    /// <exception cref="IOException">The run folder holds another run.</exception>
+    /// <exception cref="OperationCanceledException">The run was cancelled.</exception>
+    public static PruningResult Run(OnnxModel model, IImageDataset training, PruningOptions options,
+        IProgress<PruningProgress>? progress = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(training);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var clock = Stopwatch.StartNew();
+        var data = RunData.Split(training, options);
+        var analysis = ChannelAnalysis.Run(model);
+        var groups = analysis.PrunableGroups;
+        if (groups.Count == 0)
+        {
+            throw new InvalidOperationException("The model has no prunable channel group: " +
+                string.Join("; ", analysis.FencedGroups.Take(5).Select(g => g.ToString())));
+        }
+        var budget = new Budget(new CostPredictor(analysis), groups, options.TargetMacs, options.TargetParams);
+        var store = options.RunDirectory is { } directory
+            ? RunStore.Open(directory, options.Resume, model.ToBytes(), data.Identity, options)
+            : null;
+
+        var original = Network.Build(model, options.Seed);
+        var originalAccuracy = Accuracy(CandidateBuilder.Score(original, data.Validation, cancellation));
+
+        var search = options.Strategy switch
+        {
+            PruningStrategy.Acp or PruningStrategy.AcpPaper => SearchStructure(analysis, groups, budget, original, data, options, store, progress, cancellation),
+            _ => UniformStructure(analysis, groups, budget, options),
+        };
+        var searchTime = clock.Elapsed;
+
+        var builder = new CandidateBuilder(analysis, search.Ranking, data.Recalibration, options.Seed);
+        var soft = options.Strategy is PruningStrategy.Sfp or PruningStrategy.Asrfp or PruningStrategy.Ghfp;
+        OnnxModel pruned;
+        IReadOnlyDictionary<int, int[]> keep;
+        double before;
+        double[] losses;
+        Network tuned;
+        if (soft)
+        {
+            (pruned, keep, before, tuned, losses) = SoftPruning.Run(model, analysis, groups, search.Widths, original, data, options, store, progress, cancellation);
+        }
+        else
+        {
+            (pruned, keep) = builder.Prune(search.Widths);
+            var candidate = builder.Recalibrated(pruned, cancellation);
+            if (options.Strategy == PruningStrategy.AcpPaper)
+            {
+                // The code retrains gbest from the weights of its fitness fine-tune; that fine-tune is deterministic, so it
+                // is re-run here instead of being kept from the search (which a resumed run may not have done).
+                candidate = PaperFitnessTuning(candidate, pruned, data, options, cancellation);
+            }
+            before = Accuracy(CandidateBuilder.Score(candidate, data.Validation, cancellation));
+            candidate.WriteWeightsTo(pruned);
+            var teacher = options.DistillationWeight > 0 ? original : null;
+            (tuned, pruned, losses) = new FineTuner(options, data.Training, teacher).Run(pruned, options.Epochs, store, null, progress, cancellation);
+        }
+
+        progress?.Report(new PruningProgress(PruningStage.Exporting, 0, 1, "measuring the pruned model"));
+        var after = Accuracy(CandidateBuilder.Score(tuned, data.Validation, cancellation));
+        tuned.WriteWeightsTo(pruned);
+        var originalCost = ModelCost.Compute(model, analysis.Shapes);
+        var prunedCost = ModelCost.Compute(pruned, ShapeInference.Run(pruned));
+        progress?.Report(new PruningProgress(PruningStage.Exporting, 1, 1, "done"));
+
+        return new PruningResult
+        {
+            Model = pruned,
+            Strategy = options.Strategy,
+            Original = new ModelMeasure(originalCost.TotalParams, originalCost.TotalMacs, originalAccuracy),
+            PrunedBeforeFineTuning = new ModelMeasure(prunedCost.TotalParams, prunedCost.TotalMacs, before),
+            Pruned = new ModelMeasure(prunedCost.TotalParams, prunedCost.TotalMacs, after),
+            Widths = groups.Select((g, d) => new GroupWidth(g.Id, GroupName(g), g.Width, keep.TryGetValue(g.Id, out var k) ? k.Length : g.Width)).ToArray(),
+            Keep = keep,
+            Epsilon = search.Epsilon,
+            UniformRatio = search.Ratio,
+            SearchHistory = search.History,
+            Candidates = search.Candidates,
+            EpochLosses = losses,
+            SearchTime = searchTime,
+            TotalTime = clock.Elapsed,
+        };
+    }
+
+    /// <summary>A readable name for a group: its first producer's node name, or the value it produces.</summary>
+    public static string GroupName(ChannelGroup group)
+    {
+        ArgumentNullException.ThrowIfNull(group);
+        var producer = group.Producers.FirstOrDefault();
+        if (producer is null) return $"group {group.Id}";
+        return string.IsNullOrEmpty(producer.Node.Name) ? producer.Output : producer.Node.Name;
+    }
+
+    private static double Accuracy((int Correct, int Images) score) => (double)score.Correct / score.Images;
+
+    private sealed record StructureChoice(int[] Widths, ChannelRanking Ranking, double? Epsilon, double? Ratio,
+        IReadOnlyList<PsoCycle> History, IReadOnlyList<CandidateEvaluation> Candidates);
+
+    private static StructureChoice UniformStructure(ChannelAnalysis analysis, IReadOnlyList<ChannelGroup> groups, Budget budget, PruningOptions options)
+    {
+        var (ratio, widths) = budget.Uniform(options.RoundTo);
+        var ranking = options.Strategy == PruningStrategy.Random
+            ? ChannelRanking.Random(analysis, groups, options.Seed)
+            : ChannelRanking.L1(analysis, groups);
+        return new StructureChoice(widths, ranking, null, ratio, [], []);
+    }
+
+    private static StructureChoice SearchStructure(ChannelAnalysis analysis, IReadOnlyList<ChannelGroup> groups, Budget budget, Network original,
+        RunData data, PruningOptions options, RunStore? store, IProgress<PruningProgress>? progress, CancellationToken cancellation)
+    {
+        var features = FeatureMaps.Collect(original, groups, data.Calibration, options.Tap, progress, cancellation);
+        progress?.Report(new PruningProgress(PruningStage.Clustering, 0, 1, "clustering channels"));
+        var distances = features.Select(f => CosineDistance.Compute(f.Rows, f.Group.Width, f.FeatureCount)).ToArray();
+        var upper = groups.Select(g => g.Width).ToArray();
+        int[] Rounded(IReadOnlyList<int> widths) => widths.Select((w, d) => StructureRounding.Round(w, upper[d], options.RoundTo)).ToArray();
+
+        double epsilon;
+        IReadOnlyList<ClusteringResult> clusterings;
+        if (options.Epsilon is { } fixedEpsilon)
+        {
+            epsilon = fixedEpsilon;
+            clusterings = distances.Select((d, l) => Dbscan.Cluster(d, upper[l], fixedEpsilon, options.MinPoints)).ToArray();
+        }
+        else
+        {
+            EpsilonSearchResult found;
+            try
+            {
+                found = EpsilonSearch.ForTargetWidth(distances, widths => budget.Usage(Rounded(widths)), 1.0, options.MinPoints);
+            }
+            catch (InvalidOperationException)
+            {
+                var narrowest = upper.Select(u => Math.Min(options.RoundTo, u)).ToArray();
+                throw new InvalidOperationException($"The budget cannot be met: even the narrowest structure costs {budget.Describe(budget.Cost(narrowest))}.");
+            }
+            epsilon = found.Epsilon;
+            clusterings = found.Clusterings;
+        }
+        var start = Rounded(clusterings.Select(c => c.PreliminaryWidth).ToArray());
+        progress?.Report(new PruningProgress(PruningStage.Clustering, 1, 1, $"ε = {epsilon:0.#####}: {budget.Describe(budget.Cost(start))}"));
+
+        var paper = options.Strategy == PruningStrategy.AcpPaper;
+        var ranking = paper ? ChannelRanking.Random(analysis, groups, options.Seed) : ChannelRanking.Representatives(analysis, features, clusterings);
+        var builder = new CandidateBuilder(analysis, ranking, data.Recalibration, options.Seed);
+        var swarm = options.Swarm with
+        {
+            Seed = (ulong)options.Seed,
+            RoundTo = options.RoundTo,
+            Variant = paper ? PsoVariant.PaperCode : options.Swarm.Variant,
+            MaxVelocityFraction = paper ? null : options.Swarm.MaxVelocityFraction,
+        };
+        var candidates = new List<CandidateEvaluation>();
+        var expected = swarm.Particles * (swarm.Cycles + 1);
+        var best = double.NegativeInfinity;
+        var cycle = 0;
+
+        double Fitness(int[] widths)
+        {
+            var evaluation = store?.Find(widths);
+            if (evaluation is null)
+            {
+                var clock = Stopwatch.StartNew();
+                var (model, _) = builder.Prune(widths);
+                var network = builder.Recalibrated(model, cancellation);
+                if (paper) network = PaperFitnessTuning(network, model, data, options, cancellation);
+                var (correct, images) = CandidateBuilder.Score(network, data.Fitness, cancellation);
+                var cost = budget.Cost(widths);
+                evaluation = new CandidateEvaluation(candidates.Count, widths, cost.Macs, cost.Params, correct, images, clock.Elapsed.TotalSeconds);
+                store?.Append(evaluation);
+            }
+            evaluation = evaluation with { Index = candidates.Count };
+            candidates.Add(evaluation);
+            best = Math.Max(best, evaluation.Accuracy);
+            progress?.Report(new PruningProgress(PruningStage.Searching, candidates.Count, expected,
+                $"cycle {cycle}/{swarm.Cycles}: candidate {candidates.Count}, accuracy {evaluation.Accuracy:P2}, best {best:P2}", cycle, BestFitness: best));
+            return evaluation.Accuracy;
+        }
+
+        var cycles = new CallbackProgress<PsoCycle>(c => cycle = c.Cycle + 1);
+        var result = new ParticleSwarm(swarm).Run(start, upper, Fitness, w => budget.Allows(w), cycles, cancellation);
+        if (!double.IsFinite(result.BestFitness))
+        {
+            throw new InvalidOperationException("No candidate structure met the budget.");
+        }
+        return new StructureChoice(result.BestStructure, ranking, epsilon, null, result.History, candidates);
+    }
+
+    /// <summary>The paper's fitness: a few epochs of plain fine-tuning of the candidate before it is scored.</summary>
+    private static Network PaperFitnessTuning(Network candidate, OnnxModel model, RunData data, PruningOptions options, CancellationToken cancellation)
+    {
+        if (options.PaperFitnessEpochs == 0) return candidate;
+        candidate.WriteWeightsTo(model);
+        var plain = options with { DistillationWeight = 0 };
+        return new FineTuner(plain, data.Training, null).Run(model, options.PaperFitnessEpochs, null, null, null, cancellation).Network;
+    }
+}

@@ -1,0 +1,52 @@
+using Acp.Engine.Data;
+
+namespace Acp.Pruning.Pipeline;
+
+/// <summary>
+/// The views of the training split a run reads, and nothing else: a held-out validation part (scores candidates and
+/// reports accuracy, never trained on) and the rest (calibration, BatchNormalization statistics, fine-tuning).
+/// </summary>
+internal sealed record RunData(
+    BatchLoader Training, BatchLoader Calibration, BatchLoader Recalibration, BatchLoader Fitness, BatchLoader Validation, string Identity)
+{
+    private const int EvaluationBatch = 256;
+
+    public static RunData Split(IImageDataset training, PruningOptions options)
+    {
+        if (options.ValidationImages >= training.Count)
+        {
+            throw new ArgumentException($"The training split has {training.Count} images; holding out {options.ValidationImages} for validation leaves none to train on.", nameof(training));
+        }
+        DatasetSubset train, validation;
+        if (options.ValidationFromTail)
+        {
+            var cut = training.Count - options.ValidationImages;
+            train = training.Subset(Enumerable.Range(0, cut));
+            validation = training.Subset(Enumerable.Range(cut, options.ValidationImages));
+        }
+        else
+        {
+            (train, validation) = training.TrainValidationSplit(options.ValidationImages, options.Seed);
+        }
+        var normalization = options.Normalization;
+        BatchLoader Plain(IImageDataset d, int batch) => new(d, new BatchLoaderOptions { BatchSize = batch, Normalization = normalization });
+
+        var calibration = train.Shuffle(options.Seed).Take(Math.Min(options.CalibrationImages, train.Count));
+        var recalibration = train.Shuffle(unchecked(options.Seed + 1)).Take(Math.Min(options.RecalibrationImages, train.Count));
+        var fitness = options.FitnessImages is { } f ? validation.Take(Math.Min(f, validation.Count)) : (IImageDataset)validation;
+        var fineTuning = new BatchLoader(train, new BatchLoaderOptions
+        {
+            BatchSize = options.BatchSize,
+            Shuffle = true,
+            // A last batch of a few images would give BatchNormalization useless statistics.
+            DropLast = train.Count > options.BatchSize,
+            Seed = options.Seed,
+            Normalization = normalization,
+            CropPadding = options.Augmentation.CropPadding,
+            HorizontalFlip = options.Augmentation.HorizontalFlip,
+        });
+        var identity = $"{training.Count} training images of {training.ImageShape}, {training.ClassCount} classes";
+        return new RunData(fineTuning, Plain(calibration, 100), Plain(recalibration, options.BatchSize),
+            Plain(fitness, EvaluationBatch), Plain(validation, EvaluationBatch), identity);
+    }
+}

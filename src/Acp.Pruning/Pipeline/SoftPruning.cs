@@ -1,0 +1,165 @@
+using Acp.Engine.Execution;
+using Acp.Onnx.Channels;
+using Acp.Onnx.Ir;
+
+namespace Acp.Pruning.Pipeline;
+
+/// <summary>
+/// Soft filter pruning strategies (research notes §11.2–11.3): the full network is fine-tuned, and after every epoch the
+/// filters of smallest L2 norm in each group are zeroed (SFP), decayed (ASRFP) or zeroed and progressively frozen (GHFP);
+/// at the end the zeroed channels are removed by surgery. The target widths are the uniform ones of the baselines.
+/// </summary>
+/// <remarks>
+/// A "filter" is every trainable slice that produces a group channel: producer weights and biases and the
+/// BatchNormalization scale and shift. Zeroing the scale and shift too makes a zeroed channel exactly 0 after
+/// normalisation, so removing it at the end changes nothing. Schedules, with t the 0-based epoch of E:
+/// SFP prunes the final fraction P every epoch; ASRFP prunes P·(1 − (1 − (t+1)/E)³) (rising to P) and multiplies the
+/// pruned filters by α_t = ½·(1 − (t+1)/E) (falling to 0, so the last epoch is hard); GHFP zeroes like SFP and masks
+/// (freezes at zero, no gradient) the share (t+1)/E of them, weakest first.
+/// </remarks>
+internal static class SoftPruning
+{
+    public static (OnnxModel Pruned, IReadOnlyDictionary<int, int[]> Keep, double Before, Network Tuned, double[] Losses) Run(
+        OnnxModel model, ChannelAnalysis analysis, IReadOnlyList<ChannelGroup> groups, int[] widths, Network original, RunData data,
+        PruningOptions options, RunStore? store, IProgress<PruningProgress>? progress, CancellationToken cancellation)
+    {
+        if (options.Epochs < 1) throw new ArgumentException($"{options.Strategy} prunes while fine-tuning; it needs at least one epoch.", nameof(options));
+        var slices = groups.Select(g => FilterSlices(analysis, g)).ToArray();
+
+        // Accuracy of the plain hard cut at the start, for comparison with the other strategies' "before fine-tuning".
+        var ranking = ChannelRanking.L1(analysis, groups);
+        var builder = new CandidateBuilder(analysis, ranking, data.Recalibration, options.Seed);
+        var (cut, _) = builder.Prune(widths);
+        var score = CandidateBuilder.Score(builder.Recalibrated(cut, cancellation), data.Validation, cancellation);
+        var before = (double)score.Correct / score.Images;
+
+        var full = model.Clone();
+        var epochs = options.Epochs;
+        void AfterEpoch(int epoch, Network network)
+        {
+            var progressShare = (epoch + 1) / (double)epochs;
+            for (var d = 0; d < groups.Count; d++)
+            {
+                var group = groups[d];
+                var finalPruned = group.Width - widths[d];
+                var pruned = options.Strategy == PruningStrategy.Asrfp
+                    ? (int)Math.Round(finalPruned * (1 - Math.Pow(1 - progressShare, 3)))
+                    : finalPruned;
+                var weakest = Weakest(network, slices[d], group.Width, pruned);
+                var factor = options.Strategy == PruningStrategy.Asrfp ? 0.5f * (float)(1 - progressShare) : 0f;
+                Scale(network, slices[d], weakest, factor);
+                if (options.Strategy == PruningStrategy.Ghfp)
+                {
+                    var frozen = weakest.Take((int)Math.Round(weakest.Length * progressShare)).ToHashSet();
+                    Mask(network, group, frozen);
+                }
+            }
+        }
+        var teacher = options.DistillationWeight > 0 ? original : null;
+        var (tuned, trained, losses) = new FineTuner(options, data.Training, teacher).Run(full, epochs, store, AfterEpoch, progress, cancellation);
+
+        // The zeroed channels are the weakest; surgery removes them.
+        var keep = new Dictionary<int, int[]>();
+        var orders = new Dictionary<int, IReadOnlyList<int>>();
+        for (var d = 0; d < groups.Count; d++)
+        {
+            var norms = Norms(tuned, slices[d], groups[d].Width);
+            orders[groups[d].Id] = Enumerable.Range(0, groups[d].Width).OrderByDescending(c => norms[c]).ThenBy(c => c).ToArray();
+            keep[groups[d].Id] = orders[groups[d].Id].Take(widths[d]).Order().ToArray();
+        }
+        ChannelSelectionStrategy.KeepEveryValueNonEmpty(analysis, keep, orders);
+        // Writing weights back can turn an Identity over a shared initializer into an initializer of its own, so the
+        // trained model is analysed afresh and its groups matched to the original ones by the value they start from.
+        var trainedAnalysis = ChannelAnalysis.Run(trained);
+        var byProducer = trainedAnalysis.PrunableGroups.Where(g => g.Producers.Count > 0).ToDictionary(g => g.Producers[0].Output, g => g.Id, StringComparer.Ordinal);
+        var trainedKeep = keep.ToDictionary(
+            kv => byProducer.TryGetValue(analysis.Group(kv.Key).Producers[0].Output, out var id) ? id
+                : throw new InvalidOperationException($"Group {kv.Key} has no counterpart in the fine-tuned model."),
+            kv => kv.Value);
+        var pruned = ChannelSurgery.Apply(trainedAnalysis, trainedKeep).Model;
+        return (pruned, keep, before, Network.Build(pruned, options.Seed), losses);
+    }
+
+    /// <summary>A trainable slice producing group channels: parameter, axis, and per parameter index the group channel (−1 = other group).</summary>
+    private sealed record FilterSlice(string Parameter, int Axis, int[] GroupIndex, bool CountsForNorm);
+
+    private static FilterSlice[] FilterSlices(ChannelAnalysis analysis, ChannelGroup group)
+    {
+        var slices = new List<FilterSlice>();
+        foreach (var binding in analysis.Bindings)
+        {
+            var member = group.MemberOf(binding.Value);
+            if (member is null) continue;
+            var producing = binding.Node.Outputs.Contains(binding.Value);
+            var normalising = binding.Node.OpType == "BatchNormalization" && binding.InputIndex is 1 or 2;
+            if (!producing && !normalising) continue;
+            if (binding.Node.InputAt(binding.InputIndex) is not { } parameter) continue;
+            var map = new int[member.ValueChannels];
+            for (var c = 0; c < map.Length; c++) map[c] = member.GroupIndexOf(c);
+            slices.Add(new FilterSlice(parameter, binding.Axis, map, producing && binding.InputIndex == 1));
+        }
+        return slices.ToArray();
+    }
+
+    private static double[] Norms(Network network, FilterSlice[] slices, int width)
+    {
+        var sums = new double[width];
+        foreach (var slice in slices.Where(s => s.CountsForNorm))
+        {
+            if (Find(network, slice) is not { } p) continue;
+            Visit(p.Value.Shape, slice, (index, g) => sums[g] += (double)p.Value.Data[index] * p.Value.Data[index]);
+        }
+        return sums.Select(Math.Sqrt).ToArray();
+    }
+
+    private static int[] Weakest(Network network, FilterSlice[] slices, int width, int count)
+    {
+        var norms = Norms(network, slices, width);
+        return Enumerable.Range(0, width).OrderBy(c => norms[c]).ThenByDescending(c => c).Take(count).ToArray();
+    }
+
+    private static void Scale(Network network, FilterSlice[] slices, IReadOnlyCollection<int> channels, float factor)
+    {
+        var set = channels.ToHashSet();
+        foreach (var slice in slices)
+        {
+            if (Find(network, slice) is not { } p) continue;
+            Visit(p.Value.Shape, slice, (index, g) =>
+            {
+                if (set.Contains(g)) p.Value.Data[index] *= factor;
+            });
+        }
+    }
+
+    private static void Mask(Network network, ChannelGroup group, HashSet<int> frozen)
+    {
+        var computed = network.ComputedValues.ToHashSet(StringComparer.Ordinal);
+        foreach (var member in group.Members.Where(m => computed.Contains(m.Value)))
+        {
+            var keep = new bool[member.ValueChannels];
+            for (var c = 0; c < keep.Length; c++)
+            {
+                var g = member.GroupIndexOf(c);
+                keep[c] = g < 0 || !frozen.Contains(g);
+            }
+            network.SetChannelMask(member.Value, keep.All(k => k) ? null : keep);
+        }
+    }
+
+    private static Parameter? Find(Network network, FilterSlice slice) => network.Parameters.FirstOrDefault(p => p.Name == slice.Parameter);
+
+    /// <summary>Calls <paramref name="action"/>(flat index, group channel) for every element of the slice's parameter that carries a group channel.</summary>
+    private static void Visit(int[] shape, FilterSlice slice, Action<int, int> action)
+    {
+        var inner = 1;
+        for (var i = slice.Axis + 1; i < shape.Length; i++) inner *= shape[i];
+        var size = shape[slice.Axis];
+        if (size != slice.GroupIndex.Length) return;
+        var total = shape.Aggregate(1, (a, b) => a * b);
+        for (var index = 0; index < total; index++)
+        {
+            var g = slice.GroupIndex[index / inner % size];
+            if (g >= 0) action(index, g);
+        }
+    }
+}
