@@ -24,6 +24,7 @@ public sealed class PipelineTests(ITestOutputHelper output)
         Epochs = 1,
         BatchSize = 64,
         Seed = 3,
+        RoundTo = 2,
     };
 
     [Theory]
@@ -37,6 +38,7 @@ public sealed class PipelineTests(ITestOutputHelper output)
 
         var before = ModelCost.Compute(original, ShapeInference.Run(original));
         var after = ModelCost.Compute(result.Model, ShapeInference.Run(result.Model));
+        output.WriteLine($"losses {string.Join(",", result.EpochLosses)} widths {string.Join(",", result.Widths.Select(w => w.PrunedWidth))} cands {result.Candidates.Count}");
         output.WriteLine($"{strategy}: MACs {after.TotalMacs}/{before.TotalMacs}, accuracy {result.Original.ValidationAccuracy:P2} → {result.PrunedBeforeFineTuning.ValidationAccuracy:P2} → {result.Pruned.ValidationAccuracy:P2} in {result.TotalTime}");
         Assert.True(after.TotalMacs <= 0.5 * before.TotalMacs, $"{after.TotalMacs} MACs is over half of {before.TotalMacs}");
         Assert.Equal(after.TotalMacs, result.Pruned.Macs);
