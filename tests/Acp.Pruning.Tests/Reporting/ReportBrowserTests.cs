@@ -78,7 +78,8 @@ public class ReportBrowserTests(BrowserScratch scratch) : IClassFixture<BrowserS
             Assert.True(counts.GetValueOrDefault(rgb) >= 20, $"The {name} colour {colour} covers {counts.GetValueOrDefault(rgb)} pixels.");
         }
         // The pruned bars dominate the widths chart: thousands of pixels, not just a legend swatch.
-        Assert.True(counts.GetValueOrDefault(Convert.ToInt32(Palette.Original[1..], 16)) > 2000);
+        var originalPixels = counts.GetValueOrDefault(Convert.ToInt32(Palette.Original[1..], 16));
+        Assert.True(originalPixels > 2000, $"The original-width bars cover only {originalPixels} pixels.");
     }
 
     [Fact]
