@@ -15,7 +15,7 @@ ort_lib=$ort_dir/libonnxruntime.so.1
 say() { printf 'setup: %s\n' "$*"; }
 
 # 1. Debian packages. dpkg-query is instant; apt-get runs only when something is missing.
-packages=(python3-torch python3-torchvision python3-onnx dataset-fashion-mnist libopenblas0-pthread)
+packages=(python3-torch python3-torchvision python3-onnx dataset-fashion-mnist libopenblas0-pthread chromium fonts-dejavu-core)
 # The machine image may ship node/npm outside Debian's packages; Debian's npm is needed only when there is none.
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 missing=()
