@@ -1,0 +1,159 @@
+using System.Globalization;
+using Acp.Engine.Data;
+using Acp.Engine.Execution;
+using Acp.Engine.Training;
+using Acp.Onnx.Ir;
+using Acp.Onnx.Runtime;
+using Acp.Pruning.Pipeline;
+using Acp.Pruning.Reporting;
+using Acp.Pruning.Search;
+using Spectre.Console;
+
+namespace Acp.Cli.Commands;
+
+/// <summary>
+/// <c>acp prune MODEL --data DIR ...</c>: runs the pruning pipeline, writes the model, then proves it: cost, test
+/// accuracy of both models (the test split is opened only now, after the model is written), ONNX Runtime latency.
+/// </summary>
+internal static class PruneRun
+{
+    /// <summary>A group's widths in the JSON.</summary>
+    internal sealed record WidthEntry(string Name, int Before, int After);
+
+    /// <summary>A baseline run at the same budget, in the JSON.</summary>
+    internal sealed record BaselineEntry(string Strategy, long Macs, long Params, double? ValidationAccuracy, double? TestAccuracy);
+
+    /// <summary>What <c>--json</c> prints.</summary>
+    internal sealed record Report(string Model, string Output, string Strategy, double? TargetFlops, double? TargetParams, int Seed, int Epochs,
+        long ParamsBefore, long ParamsAfter, long MacsBefore, long MacsAfter, long BytesBefore, long BytesAfter,
+        double? ValidationAccuracyBefore, double? ValidationAccuracyPruned, double? ValidationAccuracyAfter,
+        double? TestAccuracyBefore, double? TestAccuracyAfter,
+        double LatencyBeforeMs, double LatencyAfterMs, int LatencyBatch, int LatencyThreads,
+        double? Epsilon, double? UniformRatio, int Evaluations, double SearchSeconds, double TotalSeconds,
+        string RunDirectory, string? ReportPath, IReadOnlyList<WidthEntry> Widths, IReadOnlyList<BaselineEntry> Baselines);
+
+    public static async Task<int> RunAsync(PruneCommand.Arguments a, TextWriter output, CancellationToken cancellation)
+    {
+        var model = OnnxModel.Load(a.Model.FullName);
+        var training = DatasetFolder.Open(a.Data!.FullName, DatasetSplit.Train);
+        var options = Options(a, model, training);
+        var quiet = a.Json || a.Quiet;
+        if (a.Force && !a.Resume && Directory.Exists(options.RunDirectory)) Directory.Delete(options.RunDirectory!, recursive: true);
+
+        var result = PruningProgressView.Run(output, quiet, p => PruningPipeline.Run(model, training, options, p, cancellation));
+        result.Model.Save(a.Output.FullName, overwrite: true);
+
+        var baselines = new List<(PruningStrategy Strategy, PruningResult Result, double? Test)>();
+        if (a.CompareBaselines)
+        {
+            foreach (var strategy in new[] { PruningStrategy.L1, PruningStrategy.Random }.Where(s => s != options.Strategy))
+            {
+                if (!quiet) output.WriteLine($"Baseline {PruningReport.Name(strategy)} at the same budget and fine-tuning:");
+                var baselineOptions = options with { Strategy = strategy, RunDirectory = Path.Combine(options.RunDirectory!, "baseline-" + PruningReport.Name(strategy)) };
+                var baseline = PruningProgressView.Run(output, quiet, p => PruningPipeline.Run(model, training, baselineOptions, p, cancellation));
+                baselines.Add((strategy, baseline, null));
+            }
+        }
+
+        double? testBefore = null, testAfter = null;
+        if (!a.SkipTest)
+        {
+            var test = DatasetFolder.Open(a.Data!.FullName, DatasetSplit.Test);
+            var loader = new BatchLoader(test, new BatchLoaderOptions { BatchSize = 256, Normalization = options.Normalization });
+            double Test(OnnxModel m) => Evaluation.Accuracy(Network.Build(m), loader.GetBatches(0), cancellation: cancellation).Top1;
+            testBefore = Test(model);
+            testAfter = Test(result.Model);
+            for (var i = 0; i < baselines.Count; i++) baselines[i] = baselines[i] with { Test = Test(baselines[i].Result.Model) };
+        }
+
+        var before = File.ReadAllBytes(a.Model.FullName);
+        var after = File.ReadAllBytes(a.Output.FullName);
+        var latencyBefore = LatencyMeter.MedianMilliseconds(before, a.LatencyBatch, a.LatencyThreads);
+        var latencyAfter = LatencyMeter.MedianMilliseconds(after, a.LatencyBatch, a.LatencyThreads);
+
+        string? reportPath = null;
+        if (a.Report is { } folder)
+        {
+            var rows = new List<ReportRow>
+            {
+                new("Test accuracy", Percent(testBefore), Percent(testAfter)),
+                new($"ONNX Runtime latency (batch {a.LatencyBatch}, {a.LatencyThreads} thread(s), median)", Ms(latencyBefore), $"{Ms(latencyAfter)} ({(latencyAfter / latencyBefore).ToString("0.000", CultureInfo.InvariantCulture)}×)"),
+                new("File size", $"{before.Length:N0} bytes", $"{after.Length:N0} bytes"),
+            };
+            foreach (var (strategy, baseline, test) in baselines)
+            {
+                rows.Add(new($"{PruningReport.Name(strategy)} baseline: validation / test accuracy", "", $"{Percent(baseline.Pruned.ValidationAccuracy)} / {Percent(test)}"));
+            }
+            var points = baselines.Select(b => new BaselinePoint(PruningReport.Name(b.Strategy) + " (before fine-tuning)",
+                b.Result.PrunedBeforeFineTuning.Macs / (double)b.Result.Original.Macs, b.Result.PrunedBeforeFineTuning.ValidationAccuracy ?? double.NaN));
+            var data = PruningReport.Create(result, options, a.Model.Name, rows, points,
+                ["Candidate and baseline points are validation accuracies after BatchNormalization recalibration, before fine-tuning."]);
+            reportPath = await HtmlReport.WriteAsync(data, folder.FullName, cancellation);
+        }
+
+        var report = new Report(a.Model.FullName, a.Output.FullName, PruningReport.Name(result.Strategy), options.TargetMacs, options.TargetParams, options.Seed, options.Epochs,
+            result.Original.Params, result.Pruned.Params, result.Original.Macs, result.Pruned.Macs, before.Length, after.Length,
+            result.Original.ValidationAccuracy, result.PrunedBeforeFineTuning.ValidationAccuracy, result.Pruned.ValidationAccuracy, testBefore, testAfter,
+            latencyBefore, latencyAfter, a.LatencyBatch, a.LatencyThreads, result.Epsilon, result.UniformRatio, result.Candidates.Count,
+            result.SearchTime.TotalSeconds, result.TotalTime.TotalSeconds, options.RunDirectory!, reportPath,
+            result.Widths.Select(w => new WidthEntry(w.Name, w.OriginalWidth, w.PrunedWidth)).ToArray(),
+            baselines.Select(b => new BaselineEntry(PruningReport.Name(b.Strategy), b.Result.Pruned.Macs, b.Result.Pruned.Params, b.Result.Pruned.ValidationAccuracy, b.Test)).ToArray());
+        if (a.Json) output.WriteLine(JsonOutput.Serialize(report));
+        else Render(report, Terminal.For(output));
+        return ExitCodes.Success;
+    }
+
+    /// <summary>The pipeline's options from the command line, the model's metadata and the defaults.</summary>
+    internal static PruningOptions Options(PruneCommand.Arguments a, OnnxModel model, IImageDataset training)
+    {
+        var defaults = new PruningOptions();
+        var tail = ModelDefaults.HeldOutTail(model);
+        var swarm = defaults.Swarm;
+        if (a.Particles is { } particles) swarm = swarm with { Particles = particles };
+        if (a.Cycles is { } cycles) swarm = swarm with { Cycles = cycles };
+        return defaults with
+        {
+            Strategy = PruneCommand.ParseStrategy(a.Strategy ?? "acp"),
+            TargetMacs = a.TargetFlops,
+            TargetParams = a.TargetParams,
+            RoundTo = a.RoundTo,
+            Seed = a.Seed,
+            Normalization = DataOptions.Normalization(a.Mean ?? ModelDefaults.Mean(model), a.Std ?? ModelDefaults.Std(model), training.ImageShape.Channels),
+            ValidationImages = a.ValidationImages ?? tail ?? defaults.ValidationImages,
+            ValidationFromTail = a.ValidationTail || (a.ValidationImages is null && tail is not null),
+            Swarm = swarm,
+            Epochs = a.Epochs ?? defaults.Epochs,
+            LearningRate = a.LearningRate ?? defaults.LearningRate,
+            Augmentation = new Augmentation(a.CropPadding, a.Flip),
+            RunDirectory = a.RunDirectory?.FullName ?? a.Output.FullName + ".run",
+            Resume = a.Resume,
+        };
+    }
+
+    private static void Render(Report r, IAnsiConsole console)
+    {
+        var budget = string.Join(" and ", new[] { r.TargetFlops is { } f ? $"≤ {f:0.###}× MACs" : null, r.TargetParams is { } p ? $"≤ {p:0.###}× params" : null }.OfType<string>());
+        console.MarkupLine($"Pruned [bold]{Markup.Escape(Path.GetFileName(r.Model))}[/] with {r.Strategy} to {budget}: {r.Evaluations} candidates scored, " +
+            $"search {r.SearchSeconds:0.0} s, total {r.TotalSeconds:0.0} s.");
+        var table = new Table().Border(TableBorder.Rounded).AddColumns("", "before", "after", "change");
+        foreach (var column in table.Columns.Skip(1)) column.RightAligned();
+        Tables.CountRow(table, "parameters", r.ParamsBefore, r.ParamsAfter);
+        Tables.CountRow(table, "MACs", r.MacsBefore, r.MacsAfter);
+        Tables.CountRow(table, "file bytes", r.BytesBefore, r.BytesAfter);
+        Tables.AccuracyRow(table, "validation accuracy (before fine-tuning)", r.ValidationAccuracyBefore, r.ValidationAccuracyPruned);
+        Tables.AccuracyRow(table, "validation accuracy", r.ValidationAccuracyBefore, r.ValidationAccuracyAfter);
+        if (r.TestAccuracyBefore is not null) Tables.AccuracyRow(table, "test accuracy", r.TestAccuracyBefore, r.TestAccuracyAfter);
+        Tables.LatencyRow(table, r.LatencyBatch, r.LatencyThreads, r.LatencyBeforeMs, r.LatencyAfterMs);
+        console.Write(table);
+        foreach (var b in r.Baselines)
+        {
+            console.MarkupLine($"Baseline {b.Strategy}: {b.Macs:N0} MACs, validation {Percent(b.ValidationAccuracy)}, test {Percent(b.TestAccuracy)}.");
+        }
+        console.MarkupLine($"Wrote {Markup.Escape(r.Output)}; evaluation log and checkpoints in {Markup.Escape(r.RunDirectory)}.");
+        if (r.ReportPath is not null) console.MarkupLine($"Report: {Markup.Escape(r.ReportPath)}");
+    }
+
+    private static string Percent(double? value) => value?.ToString("P2", CultureInfo.InvariantCulture) ?? "—";
+
+    private static string Ms(double value) => value.ToString("0.000", CultureInfo.InvariantCulture) + " ms";
+}
