@@ -1,0 +1,113 @@
+using System.Text.Json;
+using Acp.Onnx.Analysis;
+using Acp.Onnx.Ir;
+using Acp.Onnx.Runtime;
+using Acp.Pruning.Tests.Pipeline;
+using static Acp.Cli.Tests.CliHarness;
+
+namespace Acp.Cli.Tests;
+
+/// <summary><c>acp prune</c> with data: the whole run from the command line.</summary>
+public sealed class PruneRunTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("acp-prune-run-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static readonly string[] Fast = ["--particles", "3", "--cycles", "1", "--epochs", "1", "--validation-images", "500", "--round-to", "2", "--mean", "0.2860", "--std", "0.3530"];
+
+    private string Model()
+    {
+        var path = Path.Combine(_dir, "model.onnx");
+        TrainedSmallCnn.Model().Save(path);
+        return path;
+    }
+
+    [Fact]
+    public async Task The_short_form_prunes_within_budget_and_reports_test_accuracy_latency_and_a_report()
+    {
+        var data = SmallIdxData.Write(Path.Combine(_dir, "data"));
+        var output = Path.Combine(_dir, "slim.onnx");
+        var report = Path.Combine(_dir, "report");
+
+        var (code, stdout, error) = await RunAcp(["prune", Model(), "--data", data, "--target-flops", "0.5", "--out", output, "--report", report, "--json", .. Fast]);
+
+        Assert.True(code == 0, error);
+        var json = JsonDocument.Parse(stdout).RootElement;
+        var slim = OnnxModel.Load(output);
+        var cost = ModelCost.Compute(slim, ShapeInference.Run(slim));
+        Assert.Equal(cost.TotalMacs, json.GetProperty("macsAfter").GetInt64());
+        Assert.True(cost.TotalMacs <= 0.5 * json.GetProperty("macsBefore").GetInt64());
+        Assert.Equal("acp", json.GetProperty("strategy").GetString());
+        Assert.InRange(json.GetProperty("testAccuracyAfter").GetDouble(), 0.5, 1);
+        Assert.True(json.GetProperty("latencyAfterMs").GetDouble() > 0);
+        Assert.True(json.GetProperty("evaluations").GetInt32() >= 1);
+        var log = File.ReadAllLines(Path.Combine(output + ".run", "evaluations.jsonl"));
+        Assert.Equal(json.GetProperty("evaluations").GetInt32(), log.Length);
+        var html = File.ReadAllText(Path.Combine(report, "report.html"));
+        Assert.Contains("id=\"convergence-chart\"", html);
+        using var session = InferenceSession.FromFile(output);
+        Assert.Equal(1, session.InputMetadata[0].Dimensions[1]);
+    }
+
+    [Fact]
+    public async Task The_test_split_is_opened_only_after_the_search_and_the_model_are_done()
+    {
+        var data = SmallIdxData.Write(Path.Combine(_dir, "data"));
+        // A test split that fails to read: the run must get all the way to writing the model before it notices.
+        foreach (var file in Directory.GetFiles(data, "t10k-*")) File.WriteAllBytes(file, [1, 2, 3]);
+        var output = Path.Combine(_dir, "slim.onnx");
+
+        var (code, _, error) = await RunAcp(["prune", Model(), "--data", data, "--target-flops", "0.5", "--out", output, "--strategy", "l1", "--quiet", .. Fast]);
+
+        Assert.Equal(ExitCodes.InvalidInput, code);
+        Assert.Contains("t10k", error);
+        Assert.True(File.Exists(output), "the pruned model was written before the test split was read");
+        Assert.True(File.Exists(Path.Combine(output + ".run", "finetune.json")), "fine-tuning finished before the test split was read");
+    }
+
+    [Theory]
+    [InlineData(new[] { "--strategy", "acp", "--target-flops", "0.5" }, "needs --data")]
+    [InlineData(new[] { "--target-flops", "0.5", "--ratio", "0.5" }, "exclude each other")]
+    [InlineData(new[] { "--data", "/nonexistent-acp-data", "--target-flops", "0.5" }, "/nonexistent-acp-data")]
+    [InlineData(new[] { "--data", "/usr/share/datasets/fashion-mnist", "--ratio", "0.5" }, "--target-flops")]
+    public async Task Bad_arguments_fail_with_one_clear_line(string[] arguments, string expected)
+    {
+        var (code, _, error) = await RunAcp(["prune", Model(), "--out", Path.Combine(_dir, "o.onnx"), .. arguments]);
+        Assert.Equal(ExitCodes.InvalidInput, code);
+        Assert.Contains(expected, error);
+        Assert.Single(error.Trim().Split('\n'));
+    }
+
+    [Fact]
+    public async Task An_out_of_range_budget_is_a_usage_error()
+    {
+        var (code, _, error) = await RunAcp(["prune", Model(), "--out", Path.Combine(_dir, "o.onnx"), "--target-flops", "1.5"]);
+        Assert.Equal(ExitCodes.Usage, code);
+        Assert.Contains("--target-flops", error);
+    }
+
+    [Fact]
+    public async Task A_finished_run_folder_is_not_silently_reused()
+    {
+        var data = SmallIdxData.Write(Path.Combine(_dir, "data"));
+        var output = Path.Combine(_dir, "slim.onnx");
+        string[] args = ["prune", Model(), "--data", data, "--target-flops", "0.6", "--out", output, "--strategy", "random", "--no-test", "--quiet", "--json", .. Fast];
+        var first = await RunAcp(args);
+        Assert.True(first.Code == 0, first.Err);
+        var bytes = File.ReadAllBytes(output);
+
+        var again = await RunAcp([.. args, "--force"]);
+        Assert.True(again.Code == 0, again.Err);
+        Assert.Equal(bytes, File.ReadAllBytes(output));
+
+        var resumed = await RunAcp([.. args, "--resume"]);
+        Assert.True(resumed.Code == 0, resumed.Err);
+        Assert.Equal(bytes, File.ReadAllBytes(output));
+
+        File.Delete(output);
+        var refused = await RunAcp(args);
+        Assert.Equal(ExitCodes.Failure, refused.Code);
+        Assert.Contains("--resume", refused.Err);
+    }
+}
