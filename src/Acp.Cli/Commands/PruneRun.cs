@@ -6,7 +6,6 @@ using Acp.Onnx.Ir;
 using Acp.Onnx.Runtime;
 using Acp.Pruning.Pipeline;
 using Acp.Pruning.Reporting;
-using Acp.Pruning.Search;
 using Spectre.Console;
 
 namespace Acp.Cli.Commands;
