@@ -35,19 +35,25 @@ internal readonly record struct ResizePlan(int ScaledHeight, int ScaledWidth, in
 }
 
 /// <summary>
-/// Scales and centre-crops channel planes with bilinear interpolation the way PIL's <c>Image.resize(…, BILINEAR)</c>
-/// does (and so torchvision's <c>Resize</c> on PIL images): pixel centres at half-integers, a triangle filter that,
-/// when shrinking, is widened by the shrink factor so every source pixel contributes (antialiasing), weights
-/// renormalised where the filter meets the border. When enlarging this is the textbook half-pixel-centre bilinear
-/// interpolation with edge clamping (OpenCV's INTER_LINEAR, PyTorch's align_corners=False).
+/// Scales and centre-crops channel planes with bilinear interpolation exactly as PIL's
+/// <c>Image.resize(…, BILINEAR)</c> does (and so torchvision's <c>Resize</c> on PIL images, the usual way PyTorch
+/// models are trained): pixel centres at half-integers, a triangle filter that, when shrinking, is widened by the
+/// shrink factor so every source pixel contributes (antialiasing), weights renormalised where the filter meets the
+/// border. When enlarging this is the textbook half-pixel-centre bilinear interpolation with edge clamping (OpenCV's
+/// INTER_LINEAR, PyTorch's align_corners=False).
 /// </summary>
 /// <remarks>
-/// Computed in double precision, columns then rows, rounding once at the end; PIL uses 22-bit fixed-point weights
-/// and rounds to bytes between its two passes, so the two can differ by one step of 255 here and there. Only the
-/// output pixels that survive the crop are computed.
+/// PIL's arithmetic is reproduced too, so the bytes are PIL's, not just close: weights in 22-bit fixed point, the
+/// horizontal pass first, its result rounded and clamped to bytes, then the vertical pass. Only the output pixels
+/// that survive the crop are computed.
 /// </remarks>
 internal static class ImageResizer
 {
+    /// <summary>PIL's fixed-point precision: 32 − 8 − 2 bits, so that 8-bit values times weights sum in an int.</summary>
+    private const int PrecisionBits = 22;
+
+    private const int Half = 1 << (PrecisionBits - 1);
+
     /// <summary>
     /// Resizes <paramref name="channels"/> planes of <paramref name="height"/> × <paramref name="width"/> bytes per
     /// <see cref="ResizePlan.For"/> into <paramref name="destination"/> (channels × targetHeight × targetWidth bytes).
@@ -65,7 +71,7 @@ internal static class ImageResizer
         // Only the source rows some output row reads need the horizontal pass.
         var firstRow = rows.Start[0];
         var endRow = rows.Start[^1] + rows.Count[^1];
-        var horizontal = new double[(endRow - firstRow) * targetWidth];
+        var horizontal = new byte[(endRow - firstRow) * targetWidth];
         for (var c = 0; c < channels; c++)
         {
             var plane = source.Slice(c * height * width, height * width);
@@ -77,9 +83,9 @@ internal static class ImageResizer
                 {
                     var weights = columns.WeightsOf(x);
                     var start = columns.Start[x];
-                    var sum = 0.0;
+                    var sum = Half;
                     for (var k = 0; k < weights.Length; k++) sum += weights[k] * sourceRow[start + k];
-                    row[x] = sum;
+                    row[x] = ToByte(sum);
                 }
             }
             var output = destination.Slice(c * targetHeight * targetWidth, targetHeight * targetWidth);
@@ -89,21 +95,23 @@ internal static class ImageResizer
                 var start = rows.Start[y] - firstRow;
                 for (var x = 0; x < targetWidth; x++)
                 {
-                    var sum = 0.0;
+                    var sum = Half;
                     for (var k = 0; k < weights.Length; k++) sum += weights[k] * horizontal[(start + k) * targetWidth + x];
-                    output[y * targetWidth + x] = (byte)Math.Clamp(Math.Round(sum, MidpointRounding.AwayFromZero), 0, 255);
+                    output[y * targetWidth + x] = ToByte(sum);
                 }
             }
         }
     }
 
+    private static byte ToByte(int fixedPoint) => (byte)Math.Clamp(fixedPoint >> PrecisionBits, 0, 255);
+
     /// <summary>The filter taps of one axis: for output index i, source indices Start[i] … Start[i] + Count[i] − 1.</summary>
     private sealed class AxisFilter
     {
-        private readonly double[] _weights;
+        private readonly int[] _weights;
         private readonly int _stride;
 
-        private AxisFilter(int[] start, int[] count, double[] weights, int stride)
+        private AxisFilter(int[] start, int[] count, int[] weights, int stride)
         {
             Start = start;
             Count = count;
@@ -115,7 +123,8 @@ internal static class ImageResizer
 
         public int[] Count { get; }
 
-        public ReadOnlySpan<double> WeightsOf(int output) => _weights.AsSpan(output * _stride, Count[output]);
+        /// <summary>The weights of output <paramref name="output"/>, in fixed point (sum ≈ 2^22).</summary>
+        public ReadOnlySpan<int> WeightsOf(int output) => _weights.AsSpan(output * _stride, Count[output]);
 
         /// <summary>
         /// Taps for scaling <paramref name="sourceSize"/> to <paramref name="scaledSize"/> and keeping outputs
@@ -130,24 +139,29 @@ internal static class ImageResizer
             var stride = (int)Math.Ceiling(support) * 2 + 1;
             var start = new int[outputSize];
             var count = new int[outputSize];
-            var weights = new double[outputSize * stride];
+            var weights = new int[outputSize * stride];
+            var buffer = new double[stride];
+            // PIL multiplies by the reciprocal; doing the same keeps the weights identical to the last bit.
+            var inverseScale = 1.0 / filterScale;
             for (var o = 0; o < outputSize; o++)
             {
                 var center = (o + offset + 0.5) * scale;
-                // Source pixel j (centre j + 0.5) is within the support when |j + 0.5 − center| < support.
+                // Source pixel j (centre j + 0.5) is within the support when |j + 0.5 − center| < support; the bounds
+                // are rounded the way PIL rounds them (truncating center ± support + 0.5).
                 var first = Math.Max((int)(center - support + 0.5), 0);
                 var end = Math.Min((int)(center + support + 0.5), sourceSize);
-                var taps = weights.AsSpan(o * stride, end - first);
+                var taps = buffer.AsSpan(0, end - first);
                 var total = 0.0;
                 for (var k = 0; k < taps.Length; k++)
                 {
-                    var distance = Math.Abs((first + k + 0.5 - center) / filterScale);
+                    var distance = Math.Abs((first + k - center + 0.5) * inverseScale);
                     taps[k] = distance < 1 ? 1 - distance : 0;
                     total += taps[k];
                 }
-                if (total > 0)
+                for (var k = 0; k < taps.Length; k++)
                 {
-                    for (var k = 0; k < taps.Length; k++) taps[k] /= total;
+                    // Normalised, then to fixed point rounding half away from zero (the weights are never negative).
+                    weights[o * stride + k] = (int)(0.5 + (total > 0 ? taps[k] / total : 0) * (1 << PrecisionBits));
                 }
                 start[o] = first;
                 count[o] = taps.Length;
