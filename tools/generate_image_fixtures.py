@@ -352,10 +352,10 @@ def corrupt(w):
     w.corrupt("corrupt/bad_crc.png", bytes(flipped), "CRC")
     raw = image_data(samples, 2, 8, False, 0)
     compressed = zlib.compress(raw, 9)
-    w.corrupt("corrupt/bad_zlib_header.png", png_file(samples, 2, 8, data=b"\x00" + compressed[1:]), "compressed image data")
-    w.corrupt("corrupt/bad_deflate_block.png", png_file(samples, 2, 8, data=b"\x78\x9c" + b"\xff" * 40), "compressed image data")
+    w.corrupt("corrupt/bad_zlib_header.png", png_file(samples, 2, 8, data=b"\x00" + compressed[1:]), "not valid zlib data")
+    w.corrupt("corrupt/bad_deflate_block.png", png_file(samples, 2, 8, data=b"\x78\x9c" + b"\xff" * 40), "not valid zlib data")
     bad_adler = compressed[:-4] + bytes(b ^ 0x55 for b in compressed[-4:])
-    w.corrupt("corrupt/bad_adler.png", png_file(samples, 2, 8, data=bad_adler), "compressed image data")
+    w.corrupt("corrupt/bad_adler.png", png_file(samples, 2, 8, data=bad_adler), "not valid zlib data")
     w.corrupt("corrupt/short_data.png", png_file(samples, 2, 8, data=zlib.compress(raw[: len(raw) - 30])), "ends early")
     bad_filter = bytearray(raw)
     bad_filter[(1 + 24 * 3) * 5] = 5

@@ -172,7 +172,9 @@ internal static class PngDecoder
         }
         catch (InvalidDataException e)
         {
-            throw new DatasetException(path, $"the compressed image data (IDAT) is corrupt after {inflated} of {expected} bytes: {e.Message}", e);
+            // .NET words every zlib failure as "unsupported compression method", which would mislead; say what is known.
+            throw new DatasetException(path, $"the compressed image data (IDAT) is not valid zlib data (a bad header, block or checksum) " +
+                $"after {inflated} of the {expected} bytes it should inflate to.", e);
         }
         return new DecodedImage(header.Width, header.Height, channels, pixels);
     }
