@@ -13,7 +13,9 @@ namespace Acp.Engine.Data;
 /// list, so both splits agree on labels even when a class is missing from one of them. Within a class the files
 /// (also in nested folders) are sorted ordinally by path, so the order, and with it every seeded shuffle, is the same
 /// on every machine. Hidden files and folders (names starting with a dot) and files with other extensions are
-/// skipped. Files are recognised as PNG or JPEG by their first bytes, not their extension.
+/// skipped. Files are recognised as PNG or JPEG by their first bytes, not their extension. Pixels are those PIL
+/// gives (so a model trained with torchvision's PIL loader sees the same input); like PIL's <c>Image.open</c> and
+/// torchvision's <c>ImageFolder</c>, EXIF orientation is not applied.
 /// </para>
 /// <para>
 /// The file list is built once when the data set is opened; images are decoded on every
