@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Acp needs on a Debian machine, idempotently; fast when all is already there.
-#   - Debian packages: PyTorch/torchvision/onnx (fixture generator and reference oracle), Fashion-MNIST, OpenBLAS
+#   - Debian packages: PyTorch/torchvision/onnx (fixture generator and reference oracle), Fashion-MNIST, OpenBLAS,
+#     libturbojpeg (JPEG decoding of image-folder data sets), PIL (their test oracle)
 #   - ONNX Runtime 1.30's libonnxruntime.so.1, taken out of the npm package onnxruntime-node (its install script is not run)
 #   - the generated test fixtures (torchvision exports and tiny edge-case models), cached between runs
 # Environment: ACP_CACHE_DIR (default ~/.cache/acp) holds the npm tarball and the fixtures.
@@ -15,7 +16,8 @@ ort_lib=$ort_dir/libonnxruntime.so.1
 say() { printf 'setup: %s\n' "$*"; }
 
 # 1. Debian packages. dpkg-query is instant; apt-get runs only when something is missing.
-packages=(python3-torch python3-torchvision python3-onnx dataset-fashion-mnist libopenblas0-pthread chromium fonts-dejavu-core)
+packages=(python3-torch python3-torchvision python3-onnx dataset-fashion-mnist libopenblas0-pthread chromium fonts-dejavu-core
+          libturbojpeg0 python3-pil)
 # The machine image may ship node/npm outside Debian's packages; Debian's npm is needed only when there is none.
 command -v npm >/dev/null 2>&1 || packages+=(npm)
 missing=()

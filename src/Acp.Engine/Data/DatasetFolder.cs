@@ -13,6 +13,8 @@ namespace Acp.Engine.Data;
 /// <item>CIFAR-10 binary: <c>data_batch_1.bin</c> … <c>data_batch_5.bin</c>, <c>test_batch.bin</c>
 /// (subfolder <c>cifar-10-batches-bin</c>).</item>
 /// <item>CIFAR-100 binary: <c>train.bin</c>, <c>test.bin</c> (subfolder <c>cifar-100-binary</c>).</item>
+/// <item>Image folder: <c>train/&lt;class&gt;/*.png|*.jpg|*.jpeg</c> and <c>test/&lt;class&gt;/…</c> or
+/// <c>val/&lt;class&gt;/…</c>; see <see cref="ImageFolderDataset"/>.</item>
 /// </list>
 /// Only the requested split's files are read.
 /// </remarks>
@@ -23,24 +25,30 @@ public static class DatasetFolder
     private const string Expected =
         "expected IDX files (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, " +
         "each optionally .gz: MNIST, Fashion-MNIST), CIFAR-10 binary batches (data_batch_1.bin … data_batch_5.bin, test_batch.bin) " +
-        "or CIFAR-100 binary files (train.bin, test.bin), in the folder or its cifar-10-batches-bin or cifar-100-binary subfolder";
+        "or CIFAR-100 binary files (train.bin, test.bin), in the folder or its cifar-10-batches-bin or cifar-100-binary subfolder, " +
+        "or an image folder (train/<class>/*.png|*.jpg|*.jpeg and test/<class>/… or val/<class>/…)";
 
     /// <summary>Opens the <paramref name="split"/> part of the data set in <paramref name="path"/>.</summary>
     /// <param name="path">The folder.</param>
     /// <param name="split">Training or test part.</param>
     /// <param name="limit">Read at most this many images (the first ones); the rest are not decoded.</param>
+    /// <param name="imageOptions">
+    /// Size and channels for an image folder, whose images may differ in both (null: those of the first image); the
+    /// other layouts have a fixed shape and ignore it.
+    /// </param>
     /// <exception cref="DatasetException">
     /// The folder is missing, holds no recognised layout (the message lists what was expected and what was found),
     /// holds more than one, lacks a file of the split, or a file is corrupt.
     /// </exception>
-    public static IImageDataset Open(string path, DatasetSplit split, int? limit = null)
+    public static IImageDataset Open(string path, DatasetSplit split, int? limit = null, ImageFolderOptions? imageOptions = null)
     {
         var (format, folder) = Locate(path);
         return format switch
         {
             DatasetFormat.Idx => OpenIdx(folder, split, limit),
             DatasetFormat.Cifar10 => CifarDataset.LoadCifar10(Cifar10Files(folder, split), limit),
-            _ => CifarDataset.LoadCifar100(Require(folder, split == DatasetSplit.Train ? "train.bin" : "test.bin", "CIFAR-100", split), limit),
+            DatasetFormat.Cifar100 => CifarDataset.LoadCifar100(Require(folder, split == DatasetSplit.Train ? "train.bin" : "test.bin", "CIFAR-100", split), limit),
+            _ => ImageFolderDataset.Open(folder, split, imageOptions, limit),
         };
     }
 
@@ -62,6 +70,7 @@ public static class DatasetFolder
             if (IsIdx(folder)) found.Add(DatasetFormat.Idx);
             if (IsCifar10(folder)) found.Add(DatasetFormat.Cifar10);
             if (IsCifar100(folder)) found.Add(DatasetFormat.Cifar100);
+            if (ImageFolderDataset.IsImageFolder(folder)) found.Add(DatasetFormat.ImageFolder);
             if (found.Count == 1) return (found[0], folder);
             if (found.Count > 1)
             {

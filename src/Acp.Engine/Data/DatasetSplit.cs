@@ -3,10 +3,10 @@ namespace Acp.Engine.Data;
 /// <summary>Which of a published data set's two parts to read.</summary>
 public enum DatasetSplit
 {
-    /// <summary>The training part (IDX <c>train-*</c>, CIFAR-10 <c>data_batch_1..5.bin</c>, CIFAR-100 <c>train.bin</c>).</summary>
+    /// <summary>The training part (IDX <c>train-*</c>, CIFAR-10 <c>data_batch_1..5.bin</c>, CIFAR-100 <c>train.bin</c>, image folder <c>train/</c>).</summary>
     Train,
 
-    /// <summary>The test part (IDX <c>t10k-*</c>, CIFAR-10 <c>test_batch.bin</c>, CIFAR-100 <c>test.bin</c>).</summary>
+    /// <summary>The test part (IDX <c>t10k-*</c>, CIFAR-10 <c>test_batch.bin</c>, CIFAR-100 <c>test.bin</c>, image folder <c>test/</c> or <c>val/</c>).</summary>
     Test,
 }
 
@@ -21,4 +21,7 @@ public enum DatasetFormat
 
     /// <summary>The CIFAR-100 binary version: coarse label byte + fine label byte + 3072 pixel bytes per image.</summary>
     Cifar100,
+
+    /// <summary>PNG and JPEG files in one folder per class, under <c>train</c> and <c>test</c> (or <c>val</c>): see <see cref="ImageFolderDataset"/>.</summary>
+    ImageFolder,
 }
