@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Acp needs on a Debian machine, idempotently; fast when all is already there.
 #   - Debian packages: PyTorch/torchvision/onnx (fixture generator and reference oracle), Fashion-MNIST, OpenBLAS,
-#     libturbojpeg (JPEG decoding of image-folder data sets), PIL (their test oracle)
+#     libturbojpeg (JPEG decoding of image-folder data sets), PIL (their test oracle), Chromium + DejaVu fonts (renders
+#     the HTML report in its test)
 #   - ONNX Runtime 1.30's libonnxruntime.so.1, taken out of the npm package onnxruntime-node (its install script is not run)
 #   - the generated test fixtures (torchvision exports and tiny edge-case models), cached between runs
 # Environment: ACP_CACHE_DIR (default ~/.cache/acp) holds the npm tarball and the fixtures.
