@@ -9,13 +9,31 @@ internal static class DataOptions
 {
     public static Option<DirectoryInfo> Data() => new("--data")
     {
-        Description = "Folder of IDX files (MNIST, Fashion-MNIST) or CIFAR-10/100 binary batches.",
+        Description = "Folder of IDX files (MNIST, Fashion-MNIST), CIFAR-10/100 binary batches, or train/ and test/ folders with one folder of PNG/JPEG images per class.",
         Required = true,
     };
 
     public static Option<string?> Mean() => new("--mean") { Description = "Per-channel mean after scaling pixels to [0,1], comma-separated (default 0)." };
 
     public static Option<string?> Std() => new("--std") { Description = "Per-channel standard deviation after scaling pixels to [0,1], comma-separated (default 1)." };
+
+    /// <summary>
+    /// Opens a split of the data set in <paramref name="folder"/> for <paramref name="model"/>: folder-per-class images
+    /// are converted and resized to the model's input (channels, height, width), when its input declares them.
+    /// </summary>
+    public static IImageDataset Open(string folder, DatasetSplit split, Acp.Onnx.Ir.OnnxModel model)
+    {
+        var dims = model.Graph.Inputs.FirstOrDefault(i => !model.Graph.Initializers.Contains(i.Name))?.Shape;
+        int? Fixed(int axis) => dims is { Length: 4 } && dims[axis].Value is { } v && v > 0 ? (int)v : null;
+        var (channels, height, width) = (Fixed(1), Fixed(2), Fixed(3));
+        var images = new ImageFolderOptions
+        {
+            Channels = channels is 1 or 3 ? channels : null,
+            Height = height is not null && width is not null ? height : null,
+            Width = height is not null && width is not null ? width : null,
+        };
+        return DatasetFolder.Open(folder, split, imageOptions: images);
+    }
 
     /// <summary>Parses --mean and --std for <paramref name="channels"/> channels; a single value applies to every channel.</summary>
     public static ChannelNormalization Normalization(string? mean, string? std, int channels)

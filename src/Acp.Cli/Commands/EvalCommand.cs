@@ -39,8 +39,9 @@ internal static class EvalCommand
             var file = parse.GetValue(model)!;
             var folder = parse.GetValue(data)!;
             var clock = Stopwatch.StartNew();
-            var network = Network.Build(OnnxModel.Load(file.FullName));
-            var test = DatasetFolder.Open(folder.FullName, DatasetSplit.Test);
+            var onnx = OnnxModel.Load(file.FullName);
+            var network = Network.Build(onnx);
+            var test = DataOptions.Open(folder.FullName, DatasetSplit.Test, onnx);
             var normalization = DataOptions.Normalization(parse.GetValue(mean), parse.GetValue(std), test.ImageShape.Channels);
             var loader = new BatchLoader(test, new BatchLoaderOptions { BatchSize = parse.GetValue(batch), Normalization = normalization });
 

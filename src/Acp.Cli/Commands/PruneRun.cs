@@ -34,7 +34,7 @@ internal static class PruneRun
     public static async Task<int> RunAsync(PruneCommand.Arguments a, TextWriter output, CancellationToken cancellation)
     {
         var model = OnnxModel.Load(a.Model.FullName);
-        var training = DatasetFolder.Open(a.Data!.FullName, DatasetSplit.Train);
+        var training = DataOptions.Open(a.Data!.FullName, DatasetSplit.Train, model);
         var options = Options(a, model, training);
         var quiet = a.Json || a.Quiet;
         if (a.Force && !a.Resume && Directory.Exists(options.RunDirectory)) Directory.Delete(options.RunDirectory!, recursive: true);
@@ -57,7 +57,7 @@ internal static class PruneRun
         double? testBefore = null, testAfter = null;
         if (!a.SkipTest)
         {
-            var test = DatasetFolder.Open(a.Data!.FullName, DatasetSplit.Test);
+            var test = DataOptions.Open(a.Data!.FullName, DatasetSplit.Test, model);
             var loader = new BatchLoader(test, new BatchLoaderOptions { BatchSize = 256, Normalization = options.Normalization });
             double Test(OnnxModel m) => Evaluation.Accuracy(Network.Build(m), loader.GetBatches(0), cancellation: cancellation).Top1;
             testBefore = Test(model);
