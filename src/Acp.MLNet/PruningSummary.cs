@@ -84,7 +84,7 @@ public sealed record PruningSummary
     public override string ToString()
     {
         var text = new StringBuilder();
-        void Row(string name, string before, string after) => text.AppendLine(CultureInfo.InvariantCulture, $"{name,-22}{before,16}{after,16}");
+        void Row(string name, string before, string after) => text.AppendLine(string.Create(CultureInfo.InvariantCulture, $"{name,-22}{before,14}  {after}").TrimEnd());
         static string Accuracy(double? a) => a is { } v ? v.ToString("P2", CultureInfo.InvariantCulture) : "-";
         static string Count(long n) => n.ToString("N0", CultureInfo.InvariantCulture);
         text.AppendLine(CultureInfo.InvariantCulture, $"PruneChannels ({Strategy}), {Duration.TotalSeconds:F1} s");
