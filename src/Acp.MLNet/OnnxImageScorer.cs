@@ -12,14 +12,18 @@ internal sealed class OnnxImageScorer : IDisposable
 {
     private const int DynamicBatch = 256;
 
-    private readonly Lazy<InferenceSession> _session;
-    private int _disposed;
+    private readonly byte[] _model;
+    private readonly SessionConfig? _config;
+    private readonly object _gate = new();
+    private InferenceSession? _session;
+    private bool _disposed;
 
     public OnnxImageScorer(byte[] model, ImageModelSignature signature, ChannelNormalization normalization, SessionConfig? config = null)
     {
         Signature = signature;
         Normalization = normalization;
-        _session = new Lazy<InferenceSession>(() => InferenceSession.FromBytes(model, config), LazyThreadSafetyMode.ExecutionAndPublication);
+        _model = model;
+        _config = config;
     }
 
     public ImageModelSignature Signature { get; }
@@ -31,13 +35,13 @@ internal sealed class OnnxImageScorer : IDisposable
     public IReadOnlyList<ImagePrediction> Score(ImageDataView data, string parameter, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(data, parameter);
-        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
         Signature.Check(data, parameter);
         if (data.Normalization is { } own && !ModelNormalization.Same(own, Normalization))
         {
             throw new ArgumentException(
                 $"The data are normalised with {own} but {Signature.Source} expects {Normalization}; load the data without a normalisation to use the model's.", parameter);
         }
+        var session = Session();
         var predictions = new List<ImagePrediction>(data.Count);
         if (data.Count == 0) return predictions;
 
@@ -45,7 +49,6 @@ internal sealed class OnnxImageScorer : IDisposable
         var fixedBatch = Signature.FixedBatch is > 0 ? (int)Signature.FixedBatch.Value : (int?)null;
         var batchSize = fixedBatch ?? Math.Min(DynamicBatch, data.Count);
         var loader = new BatchLoader(data.Dataset, new BatchLoaderOptions { BatchSize = batchSize, Normalization = Normalization });
-        var session = _session.Value;
         var shape = Signature.ImageShape;
         var classes = Signature.ClassCount;
         var outputs = new[] { Signature.OutputName };
@@ -70,7 +73,23 @@ internal sealed class OnnxImageScorer : IDisposable
 
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
-        if (_session.IsValueCreated) _session.Value.Dispose();
+        lock (_gate)
+        {
+            _disposed = true;
+            _session?.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The session, created on first use. A failure (e.g. no ONNX Runtime library) is not remembered, so a later call
+    /// can succeed; runs still in progress when the scorer is disposed finish first (the session counts its users).
+    /// </summary>
+    private InferenceSession Session()
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            return _session ??= InferenceSession.FromBytes(_model, _config);
+        }
     }
 }

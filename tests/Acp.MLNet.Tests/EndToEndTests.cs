@@ -143,6 +143,8 @@ public sealed class EndToEndTests(PrunedSmallCnn run, ITestOutputHelper output) 
         Assert.Equal([Scenario.Std], loaded.Normalization.Std);
         var again = loaded.Transform(run.Test);
         Assert.Equal(run.Predictions.Select(p => p.Score), again.Select(p => p.Score));
+        loaded.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => loaded.Transform(run.Test));
     }
 
     [Fact]
