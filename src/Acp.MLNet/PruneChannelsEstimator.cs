@@ -1,5 +1,4 @@
 using Acp.Engine.Data;
-using Acp.Onnx;
 using Acp.Onnx.Channels;
 using Acp.Onnx.Ir;
 using Acp.Pruning.Pipeline;
