@@ -32,8 +32,10 @@ internal sealed class FineTuner
     /// <param name="afterEpoch">Called after each epoch's optimizer steps and before its checkpoint (soft pruning).</param>
     /// <param name="progress">Per-batch progress.</param>
     /// <param name="cancellation">Checked every batch.</param>
+    /// <param name="resumed">Called once with the checkpoint's epoch when the run continues from a checkpoint, to restore
+    /// state that lives outside the weights (soft pruning's masks).</param>
     public (Network Network, OnnxModel Model, double[] Losses) Run(OnnxModel model, int epochs, RunStore? store, Action<int, Network>? afterEpoch,
-        IProgress<PruningProgress>? progress, CancellationToken cancellation)
+        IProgress<PruningProgress>? progress, CancellationToken cancellation, Action<int, Network>? resumed = null)
     {
         var losses = new List<double>();
         var start = 0;
@@ -46,6 +48,7 @@ internal sealed class FineTuner
             start = checkpoint.Epoch + 1;
         }
         var network = Network.Build(model, _options.Seed);
+        if (start > 0) resumed?.Invoke(start - 1, network);
         if (epochs == 0 || start >= epochs) return (network, model, losses.ToArray());
 
         var trainingOptions = new TrainingOptions

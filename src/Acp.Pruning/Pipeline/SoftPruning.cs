@@ -48,15 +48,25 @@ internal static class SoftPruning
                 var weakest = Weakest(network, slices[d], group.Width, pruned);
                 var factor = options.Strategy == PruningStrategy.Asrfp ? 0.5f * (float)(1 - progressShare) : 0f;
                 Scale(network, slices[d], weakest, factor);
-                if (options.Strategy == PruningStrategy.Ghfp)
-                {
-                    var frozen = weakest.Take((int)Math.Round(weakest.Length * progressShare)).ToHashSet();
-                    Mask(network, group, frozen);
-                }
+                if (options.Strategy == PruningStrategy.Ghfp) Freeze(network, d, weakest, progressShare);
+            }
+        }
+
+        // GHFP: the share (t+1)/E of the zeroed channels, lowest index first, stays at zero from now on. The order is by
+        // index so that a resumed run, which sees only the zeroed weights, freezes the same channels.
+        void Freeze(Network network, int d, int[] zeroed, double share) =>
+            Mask(network, groups[d], zeroed.Order().Take((int)Math.Round(zeroed.Length * share)).ToHashSet());
+
+        void Resumed(int epoch, Network network)
+        {
+            if (options.Strategy != PruningStrategy.Ghfp) return;
+            for (var d = 0; d < groups.Count; d++)
+            {
+                Freeze(network, d, Weakest(network, slices[d], groups[d].Width, groups[d].Width - widths[d]), (epoch + 1) / (double)epochs);
             }
         }
         var teacher = options.DistillationWeight > 0 ? original : null;
-        var (tuned, trained, losses) = new FineTuner(options, data.Training, teacher).Run(full, epochs, store, AfterEpoch, progress, cancellation);
+        var (tuned, trained, losses) = new FineTuner(options, data.Training, teacher).Run(full, epochs, store, AfterEpoch, progress, cancellation, Resumed);
 
         // The zeroed channels are the weakest; surgery removes them.
         var keep = new Dictionary<int, int[]>();

@@ -52,6 +52,24 @@ public sealed class ResumeTests : IDisposable
         }
     }
 
+    [Theory]
+    [InlineData(PruningStrategy.Ghfp)]
+    [InlineData(PruningStrategy.Asrfp)]
+    public void Soft_pruning_stopped_in_its_second_epoch_resumes_to_the_same_model(PruningStrategy strategy)
+    {
+        var options = PipelineTests.Small(strategy) with { Epochs = 2 };
+        var uninterrupted = PruningPipeline.Run(TrainedSmallCnn.Model(), TrainedSmallCnn.Data(), options).Model.ToBytes();
+        var run = Path.Combine(_dir, "run");
+        using var stop = new CancellationTokenSource();
+        // Past the first epoch's checkpoint (and its masks), a few batches into the second.
+        var progress = new Callback(p => { if (p.Stage == PruningStage.FineTuning && p.Epoch == 1 && p.Completed >= p.Total / 2 + 5) stop.Cancel(); });
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            PruningPipeline.Run(TrainedSmallCnn.Model(), TrainedSmallCnn.Data(), options with { RunDirectory = run }, progress, stop.Token));
+
+        var resumed = PruningPipeline.Run(TrainedSmallCnn.Model(), TrainedSmallCnn.Data(), options with { RunDirectory = run, Resume = true });
+        Assert.Equal(uninterrupted, resumed.Model.ToBytes());
+    }
+
     [Fact]
     public void A_log_line_cut_short_by_a_kill_is_ignored_and_re_evaluated()
     {
