@@ -78,13 +78,23 @@ public sealed class Network
         LoadInitializers();
         Parameters = _layers.SelectMany(l => l.TrainableInputs).Distinct().Select(s => new Parameter(s)).ToList();
         BatchNormLayers = _layers.OfType<BatchNormLayer>().ToList();
+        _fusion = InferenceFusion.Build(_layers, _output);
     }
+
+    private readonly InferenceFusion _fusion;
 
     /// <summary>The trainable tensors, in graph order.</summary>
     public IReadOnlyList<Parameter> Parameters { get; }
 
     /// <summary>Training mode: BatchNormalization uses batch statistics and updates its running ones; Dropout drops.</summary>
     public bool Training { get; set; }
+
+    /// <summary>
+    /// When true (the default), an inference-mode forward runs each Conv → BatchNormalization [→ Add] [→ Relu] chain
+    /// as one convolution with the normalisation folded into its weights. Captured values and channel masks are
+    /// honoured exactly as in the unfused pass; outputs differ only by float rounding. Training ignores it.
+    /// </summary>
+    public bool FuseInferenceLayers { get; set; } = true;
 
     /// <summary>When set, every layer's forward and backward time is added to it, by operator: profile before guessing.</summary>
     public LayerProfile? Profile { get; set; }
@@ -126,9 +136,23 @@ public sealed class Network
         Plan(shape);
         data.CopyTo(_input.Data);
         AfterCompute(_input);
-        foreach (var layer in _layers)
+        var fusion = !Training && FuseInferenceLayers && _fusion.HasChains ? _fusion : null;
+        fusion?.Prepare();
+        for (var i = 0; i < _layers.Count; i++)
         {
+            var layer = _layers[i];
             var started = Profile is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+            if (fusion is not null)
+            {
+                if (fusion.Skips(i)) continue;
+                if (fusion.ChainEndingAt(i) is { } chain)
+                {
+                    chain.Run();
+                    AfterCompute(chain.End);
+                    Profile?.Add(chain.Name, forward: true, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                    continue;
+                }
+            }
             layer.Forward(Training);
             foreach (var output in layer.Outputs) AfterCompute(output);
             Profile?.Add(layer.Node.OpType, forward: true, System.Diagnostics.Stopwatch.GetElapsedTime(started));

@@ -55,6 +55,15 @@ internal sealed class BatchNormLayer(Node node, ValueSlot?[] inputs, ValueSlot[]
         }
     }
 
+    /// <summary>ε as the node defines it (ONNX default 1e-5).</summary>
+    public float Eps => Epsilon;
+
+    /// <summary>
+    /// Records that an inference forward ran this node folded into its convolution, so that a backward pass still
+    /// refuses to run on inference statistics.
+    /// </summary>
+    public void MarkFoldedInference() => _forwardWasTraining = false;
+
     public override void Forward(bool training)
     {
         _forwardWasTraining = training;
