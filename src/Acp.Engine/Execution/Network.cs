@@ -78,13 +78,36 @@ public sealed class Network
         LoadInitializers();
         Parameters = _layers.SelectMany(l => l.TrainableInputs).Distinct().Select(s => new Parameter(s)).ToList();
         BatchNormLayers = _layers.OfType<BatchNormLayer>().ToList();
+        _fusedNorms = BatchNormLayers.Where(bn => bn.Outputs.Length == 1).ToDictionary(bn => bn.Outputs[0]);
+        _fusion = InferenceFusion.Build(_layers, _output);
+        _trainingFusion = TrainingFusion.Build(_layers, _output);
     }
+
+    private readonly InferenceFusion _fusion;
+    private readonly TrainingFusion _trainingFusion;
+
+    /// <summary>Normalisations by their output, to find the one a Relu's backward continues into when the pair was fused.</summary>
+    private readonly Dictionary<ValueSlot, BatchNormLayer> _fusedNorms;
 
     /// <summary>The trainable tensors, in graph order.</summary>
     public IReadOnlyList<Parameter> Parameters { get; }
 
     /// <summary>Training mode: BatchNormalization uses batch statistics and updates its running ones; Dropout drops.</summary>
     public bool Training { get; set; }
+
+    /// <summary>
+    /// When true (the default), an inference-mode forward runs each Conv → BatchNormalization [→ Add] [→ Relu] chain
+    /// as one convolution with the normalisation folded into its weights. Captured values and channel masks are
+    /// honoured exactly as in the unfused pass; outputs differ only by float rounding. Training ignores it.
+    /// </summary>
+    public bool FuseInferenceLayers { get; set; } = true;
+
+    /// <summary>
+    /// When true (the default), a training-mode forward runs each BatchNormalization → Relu pair as one pass (and
+    /// its backward as one pass), unless the normalisation's output is captured or masked. The results have the same
+    /// bits as the unfused nodes.
+    /// </summary>
+    public bool FuseTrainingLayers { get; set; } = true;
 
     /// <summary>When set, every layer's forward and backward time is added to it, by operator: profile before guessing.</summary>
     public LayerProfile? Profile { get; set; }
@@ -126,9 +149,36 @@ public sealed class Network
         Plan(shape);
         data.CopyTo(_input.Data);
         AfterCompute(_input);
-        foreach (var layer in _layers)
+        var fusion = !Training && FuseInferenceLayers && _fusion.HasChains ? _fusion : null;
+        fusion?.Prepare();
+        var pairs = Training && FuseTrainingLayers && _trainingFusion.HasPairs ? _trainingFusion : null;
+        pairs?.Prepare();
+        for (var i = 0; i < _layers.Count; i++)
         {
+            var layer = _layers[i];
             var started = Profile is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+            if (fusion is not null)
+            {
+                if (fusion.Skips(i)) continue;
+                if (fusion.ChainEndingAt(i) is { } chain)
+                {
+                    chain.Run();
+                    AfterCompute(chain.End);
+                    Profile?.Add(chain.Name, forward: true, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                    continue;
+                }
+            }
+            if (pairs is not null)
+            {
+                if (pairs.Skips(i)) continue;
+                if (pairs.NormEndingAt(i) is { } norm)
+                {
+                    norm.ForwardWithRelu(layer.Outputs[0]);
+                    AfterCompute(layer.Outputs[0]);
+                    Profile?.Add("BatchNormalization+Relu", forward: true, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                    continue;
+                }
+            }
             layer.Forward(Training);
             foreach (var output in layer.Outputs) AfterCompute(output);
             Profile?.Add(layer.Node.OpType, forward: true, System.Diagnostics.Stopwatch.GetElapsedTime(started));
@@ -160,6 +210,13 @@ public sealed class Network
                 if (output.ChannelMask is not null) output.ApplyMask(output.ReadGradient());
             }
             var started = Profile is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
+            if (layer is BatchNormLayer { FusedRelu: not null }) continue; // ran with its Relu, just below in forward order
+            if (layer.Inputs.Length > 0 && layer.Inputs[0] is { } input && _fusedNorms.TryGetValue(input, out var norm) && norm.FusedRelu == layer.Outputs[0])
+            {
+                norm.BackwardThroughRelu();
+                Profile?.Add("BatchNormalization+Relu", forward: false, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                continue;
+            }
             layer.Backward();
             Profile?.Add(layer.Node.OpType, forward: false, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }

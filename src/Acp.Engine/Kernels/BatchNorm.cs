@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace Acp.Engine.Kernels;
 
@@ -44,7 +45,16 @@ public static class BatchNorm
     /// exactly the statistics the forward used. y may be x.
     /// </summary>
     public static void TrainingForward(int n, int c, int hw, float[] x, float[] scale, float[] bias, float eps,
-        float[] savedMean, float[] savedInvStd, float[] y)
+        float[] savedMean, float[] savedInvStd, float[] y) =>
+        TrainingForward(n, c, hw, x, scale, bias, eps, savedMean, savedInvStd, y, relu: false);
+
+    /// <summary>
+    /// <see cref="TrainingForward(int, int, int, float[], float[], float[], float, float[], float[], float[])"/>
+    /// followed, when <paramref name="relu"/> is set, by y = max(0, y) on each plane while it is in cache: the same
+    /// bits as a separate <see cref="Activations.ReluForward"/> pass, without the pass.
+    /// </summary>
+    public static void TrainingForward(int n, int c, int hw, float[] x, float[] scale, float[] bias, float eps,
+        float[] savedMean, float[] savedInvStd, float[] y, bool relu)
     {
         var total = CheckGeometry(n, c, hw);
         ElementwiseArgs.Length(x, total, $"n·c·hw = {n}·{c}·{hw}");
@@ -87,6 +97,7 @@ public static class BatchNorm
             // Subtract first, then scale: folding to a·x + b would cancel the same way the one-pass variance does.
             TensorPrimitives.Subtract(x.AsSpan(plane * hw, hw), savedMean[ch], span);
             ElementwiseMath.Affine(span, (float)((double)scale[ch] * savedInvStd[ch]), bias[ch], span);
+            if (relu) TensorPrimitives.Max(span, 0f, span);
         });
     }
 
@@ -147,7 +158,18 @@ public static class BatchNorm
     /// be the same array as dy or x (each chunk is read before it is written).
     /// </summary>
     public static void Backward(int n, int c, int hw, float[] x, float[] dy, float[] scale, float[] savedMean, float[] savedInvStd,
-        float[]? dx, float[]? dscale, float[]? dbias)
+        float[]? dx, float[]? dscale, float[]? dbias) =>
+        Backward(n, c, hw, x, dy, scale, savedMean, savedInvStd, dx, dscale, dbias, reluOutput: null);
+
+    /// <summary>
+    /// The backward pass of BatchNormalization followed by ReLU: when <paramref name="reluOutput"/> (the ReLU's
+    /// output, y = max(0, BN(x))) is given, <paramref name="dy"/> is the gradient of the ReLU's output and is gated
+    /// to dy·[reluOutput &gt; 0] as it is read (ReLU′(0) = 0, as <see cref="Activations.ReluBackward"/>), so the
+    /// gated gradient is never written. The result has the same bits as the two passes apart. dx must not alias
+    /// reluOutput.
+    /// </summary>
+    public static void Backward(int n, int c, int hw, float[] x, float[] dy, float[] scale, float[] savedMean, float[] savedInvStd,
+        float[]? dx, float[]? dscale, float[]? dbias, float[]? reluOutput)
     {
         var total = CheckGeometry(n, c, hw);
         ElementwiseArgs.Length(x, total, $"n·c·hw = {n}·{c}·{hw}");
@@ -158,6 +180,11 @@ public static class BatchNorm
         ElementwiseArgs.Length(savedInvStd, c, "c");
         ElementwiseArgs.OptionalLength(dscale, c, "c");
         ElementwiseArgs.OptionalLength(dbias, c, "c");
+        ElementwiseArgs.OptionalLength(reluOutput, total, $"n·c·hw = {n}·{c}·{hw}");
+        if (reluOutput is not null && ReferenceEquals(reluOutput, dx))
+        {
+            throw new ArgumentException("dx must not be the ReLU output it is gated by.", nameof(dx));
+        }
         if (c > 0 && (long)n * hw == 0)
         {
             throw new ArgumentException($"BatchNorm backward needs at least one value per channel; n·hw = {n}·{hw} = 0.", nameof(n));
@@ -171,12 +198,22 @@ public static class BatchNorm
         {
             double mu = savedMean[ch], s = savedInvStd[ch];
             double sumDy = 0, sumDyCentered = 0;
+            // With a ReLU after the normalisation, each plane's gated gradient goes through a plane-sized scratch (in
+            // cache), so the reductions see exactly the values a separate ReLU pass would have written.
+            var gated = reluOutput is null ? null : System.Buffers.ArrayPool<float>.Shared.Rent(hw);
             for (var i = 0; i < n; i++)
             {
                 var offset = (i * c + ch) * hw;
-                sumDy += DoubleReductions.Sum(dy.AsSpan(offset, hw));
-                sumDyCentered += DoubleReductions.DotWithDeviations(dy.AsSpan(offset, hw), x.AsSpan(offset, hw), mu);
+                ReadOnlySpan<float> g = dy.AsSpan(offset, hw);
+                if (gated is not null)
+                {
+                    ReluGate(reluOutput.AsSpan(offset, hw), g, gated.AsSpan(0, hw));
+                    g = gated.AsSpan(0, hw);
+                }
+                sumDy += DoubleReductions.Sum(g);
+                sumDyCentered += DoubleReductions.DotWithDeviations(g, x.AsSpan(offset, hw), mu);
             }
+            if (gated is not null) System.Buffers.ArrayPool<float>.Shared.Return(gated);
 
             if (dbias is not null)
             {
@@ -207,16 +244,38 @@ public static class BatchNorm
             // A small scratch chunk keeps (x − μ) out of dx until dy and x of that chunk have been read, so dx may
             // alias either input; the chunk stays in L1.
             Span<float> centered = stackalloc float[256];
+            Span<float> gate = stackalloc float[256];
             for (var start = 0; start < hw; start += centered.Length)
             {
                 var len = Math.Min(centered.Length, hw - start);
                 var t = centered[..len];
                 var offset = plane * hw + start;
+                scoped ReadOnlySpan<float> g = dy.AsSpan(offset, len);
+                if (reluOutput is not null)
+                {
+                    ReluGate(reluOutput.AsSpan(offset, len), g, gate[..len]);
+                    g = gate[..len];
+                }
                 TensorPrimitives.Subtract(x.AsSpan(offset, len), mu, t);
                 ElementwiseMath.Affine(t, k2[ch], k3[ch], t);
-                TensorPrimitives.MultiplyAdd(dy.AsSpan(offset, len), k1[ch], t, dx.AsSpan(offset, len));
+                TensorPrimitives.MultiplyAdd(g, k1[ch], t, dx.AsSpan(offset, len));
             }
         });
+    }
+
+    /// <summary>g[i] = dy[i] where y[i] &gt; 0, else 0 (ReLU's gradient read off its output).</summary>
+    private static void ReluGate(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> g)
+    {
+        var i = 0;
+        if (Vector512.IsHardwareAccelerated)
+        {
+            for (; i <= y.Length - Vector512<float>.Count; i += Vector512<float>.Count)
+            {
+                var open = Vector512.GreaterThan(Vector512.Create(y.Slice(i, Vector512<float>.Count)), Vector512<float>.Zero);
+                Vector512.BitwiseAnd(open, Vector512.Create(dy.Slice(i, Vector512<float>.Count))).CopyTo(g.Slice(i, Vector512<float>.Count));
+            }
+        }
+        for (; i < y.Length; i++) g[i] = y[i] > 0f ? dy[i] : 0f;
     }
 
     private static long CheckGeometry(int n, int c, int hw)

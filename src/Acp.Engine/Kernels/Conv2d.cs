@@ -52,29 +52,50 @@ public static unsafe class Conv2d
     /// y = conv(x, w) + bias. x is <c>[N, C_in, H, W]</c>, y is <c>[N, C_out, OH, OW]</c>, bias (optional) is <c>[C_out]</c>.
     /// </summary>
     /// <exception cref="ArgumentException">The geometry is invalid or a buffer is shorter than it requires.</exception>
-    public static void Forward(ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
+    public static void Forward(ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y) =>
+        Forward(g, x, w, bias, y, ConvEpilogue.None);
+
+    /// <summary>
+    /// y = act(conv(x, w) + bias + residual) (see <see cref="ConvEpilogue"/>): the by-channel kernel applies the epilogue
+    /// as it stores each tile; the other paths make one extra pass over y. The residual must not be y.
+    /// </summary>
+    internal static void Forward(ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y, ConvEpilogue epilogue)
     {
         g.Validate();
         Require(x, g.InputLength, nameof(x), "input N·C_in·H·W", g);
         Require(w, g.WeightLength, nameof(w), "weight C_out·C_in/G·KH·KW", g);
         if (bias is not null) Require(bias, g.OutChannels, nameof(bias), "bias C_out", g);
         Require(y, g.OutputLength, nameof(y), "output N·C_out·OH·OW", g);
+        if (epilogue.Residual is { } residual)
+        {
+            Require(residual, g.OutputLength, nameof(epilogue), "residual N·C_out·OH·OW", g);
+            if (ReferenceEquals(residual, y)) throw new ArgumentException("The residual must not be the output buffer.", nameof(epilogue));
+        }
         if (g.Batch == 0) return;
 
         if (ConvDepthwise.Applies(g))
         {
             ConvDepthwise.Forward(g, x, w, bias, y);
+            epilogue.ApplyToOutput(y, g.Batch, g.OutChannels, g.OutHeight * g.OutWidth);
             return;
         }
         switch (Choose(g, filter: false))
         {
             case Path.Spatial:
                 ConvDirect.Forward(g, x, w, bias, y);
+                epilogue.ApplyToOutput(y, g.Batch, g.OutChannels, g.OutHeight * g.OutWidth);
                 return;
             case Path.ByChannel:
-                ConvByChannel.Forward(g, x, w, bias, y);
+                ConvByChannel.Forward(g, x, w, bias, y, epilogue);
                 return;
         }
+        ForwardGemm(g, x, w, bias, y);
+        epilogue.ApplyToOutput(y, g.Batch, g.OutChannels, g.OutHeight * g.OutWidth);
+    }
+
+    /// <summary>The im2col + GEMM forward path (any geometry).</summary>
+    private static void ForwardGemm(ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y)
+    {
 
         var p = new Plan(g);
         var tile = p.ChooseTile(g.Batch, g.Groups, g.Batch, allowBands: true);

@@ -69,15 +69,17 @@ internal static unsafe partial class ConvByChannel
     public static bool FilterApplies(in ConvGeometry g) => Applies(g) && g.DilationW == 1;
 
     /// <summary>y = conv(x) + bias (<see cref="Applies"/>).</summary>
-    public static void Forward(ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y) =>
-        Run(g, x, w, transposeWeights: false, bias, y);
+    public static void Forward(ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y, ConvEpilogue epilogue = default) =>
+        Run(g, x, w, transposeWeights: false, bias, y, epilogue);
 
     /// <summary>dx of a stride-1 layer, as the forward pass of its data-gradient geometry t (see <see cref="ConvDirect.DataGradientGeometry"/>).</summary>
     public static void BackwardData(ConvGeometry t, float[] dy, float[] w, float[] dx) =>
-        Run(t, dy, w, transposeWeights: true, null, dx);
+        Run(t, dy, w, transposeWeights: true, null, dx, ConvEpilogue.None);
 
-    private static void Run(ConvGeometry g, float[] x, float[] w, bool transposeWeights, float[]? bias, float[] y)
+    private static void Run(ConvGeometry g, float[] x, float[] w, bool transposeWeights, float[]? bias, float[] y, ConvEpilogue epilogue)
     {
+        var residual = epilogue.Residual;
+        var relu = epilogue.Relu;
         var c = new Canvas(g);
         int cgi = g.InChannelsPerGroup, cgo = g.OutChannelsPerGroup, taps = g.KernelHeight * g.KernelWidth;
         var ld = RoundUp(cgo, 16);
@@ -100,7 +102,7 @@ internal static unsafe partial class ConvByChannel
                 var oh1 = Math.Min(g.OutHeight, oh0 + chunkRows);
                 Span<int> offsets = taps <= 256 ? stackalloc int[taps] : new int[taps];
                 c.TapOffsets(offsets);
-                fixed (float* px = x, py = y, ps = scratch, pw = packed)
+                fixed (float* px = x, py = y, ps = scratch, pw = packed, pr = residual)
                 fixed (int* offs = offsets)
                 {
                     var canvas = ps;
@@ -109,7 +111,9 @@ internal static unsafe partial class ConvByChannel
                     var rowLast = Math.Min(c.Height, (oh1 - 1) * g.StrideH + (g.KernelHeight - 1) * g.DilationH + 1);
                     c.Fill(px + ((long)n * g.InChannels + grp * cgi) * c.InPlane, cgi, c.Plane, rowFirst, rowLast, canvas);
                     var weights = pw + (long)grp * packedLength;
-                    var yBase = py + ((long)n * g.OutChannels + grp * cgo) * g.OutHeight * g.OutWidth;
+                    var yOffset = ((long)n * g.OutChannels + grp * cgo) * g.OutHeight * g.OutWidth;
+                    var yBase = py + yOffset;
+                    var rBase = pr is null ? null : pr + yOffset;
                     for (var oh = oh0; oh < oh1; oh++)
                     {
                         var row = canvas + (long)oh * g.StrideH * c.Width;
@@ -125,7 +129,7 @@ internal static unsafe partial class ConvByChannel
                                 var src = row + (long)start * g.StrideW;
                                 if (g.StrideW == 1) ForwardRun<UnitStep>(vectors, span, src, c.Plane, offs, taps, cgi, weights + v * 16, ld, tile);
                                 else ForwardRun<DoubleStep>(vectors, span, src, c.Plane, offs, taps, cgi, weights + v * 16, ld, tile);
-                                StoreTile(tile, vectors * 16, span, yBase, v * 16, cgo, g.OutHeight * g.OutWidth, oh * g.OutWidth + start, bias, grp * cgo);
+                                StoreTile(tile, vectors * 16, span, yBase, rBase, relu, v * 16, cgo, g.OutHeight * g.OutWidth, oh * g.OutWidth + start, bias, grp * cgo);
                             }
                             v += vectors;
                         }
@@ -163,10 +167,11 @@ internal static unsafe partial class ConvByChannel
     /// <summary>
     /// Writes a [position, channel] tile into NCHW rows: y[c0 + o][at + p] = tile[p·width + o] (+ bias), for o below
     /// channels − c0 and p below span. Transposes 16×16 blocks in registers and stores each channel's run with a mask:
-    /// element-by-element copies cost a fifth of the whole forward pass on 32-channel layers.
+    /// element-by-element copies cost a fifth of the whole forward pass on 32-channel layers. The epilogue (residual
+    /// laid out like y, then ReLU) is applied on the way, while the rows are in registers.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void StoreTile(float* tile, int width, int span, float* y, int c0, int channels, int plane, int at, float[]? bias, int biasOffset)
+    private static void StoreTile(float* tile, int width, int span, float* y, float* residual, bool relu, int c0, int channels, int plane, int at, float[]? bias, int biasOffset)
     {
         var count = Math.Min(width, channels - c0);
         var block = stackalloc float[256];
@@ -181,7 +186,10 @@ internal static unsafe partial class ConvByChannel
                 {
                     var row = Vector512.Load(block + (o - g0) * 16);
                     if (bias is not null) row += Vector512.Create(bias[biasOffset + c0 + o]);
-                    Avx512F.MaskStore(y + (long)(c0 + o) * plane + at + p0, mask, row);
+                    var offset = (long)(c0 + o) * plane + at + p0;
+                    if (residual is not null) row += Avx512F.MaskLoad(residual + offset, mask, Vector512<float>.Zero);
+                    if (relu) row = Vector512.Max(row, Vector512<float>.Zero);
+                    Avx512F.MaskStore(y + offset, mask, row);
                 }
             }
         }

@@ -55,15 +55,59 @@ internal sealed class BatchNormLayer(Node node, ValueSlot?[] inputs, ValueSlot[]
         }
     }
 
+    /// <summary>ε as the node defines it (ONNX default 1e-5).</summary>
+    public float Eps => Epsilon;
+
+    /// <summary>
+    /// Records that an inference forward ran this node folded into its convolution, so that a backward pass still
+    /// refuses to run on inference statistics.
+    /// </summary>
+    public void MarkFoldedInference()
+    {
+        _forwardWasTraining = false;
+        FusedRelu = null;
+    }
+
+    /// <summary>
+    /// The Relu output the last training forward wrote directly (BatchNormalization and Relu fused, see
+    /// <see cref="ForwardWithRelu"/>), or null when the last forward ran this node alone.
+    /// </summary>
+    public ValueSlot? FusedRelu { get; private set; }
+
     public override void Forward(bool training)
     {
         _forwardWasTraining = training;
+        FusedRelu = null;
         if (!training)
         {
             BatchNorm.Inference(_n, _c, _hw, Input(0).Data, Input(1).Data, Input(2).Data, Input(3).Data, Input(4).Data, Epsilon, Outputs[0].Data);
             return;
         }
-        BatchNorm.TrainingForward(_n, _c, _hw, Input(0).Data, Input(1).Data, Input(2).Data, Epsilon, _savedMean, _savedInvStd, Outputs[0].Data);
+        TrainingForward(Outputs[0].Data, relu: false);
+    }
+
+    /// <summary>
+    /// Training forward of this node and the Relu that is its output's only consumer, in one pass: writes
+    /// max(0, BN(x)) into <paramref name="reluOutput"/> and leaves this node's own output unwritten. The backward
+    /// pass must then go through <see cref="BackwardThroughRelu"/>.
+    /// </summary>
+    public void ForwardWithRelu(ValueSlot reluOutput)
+    {
+        _forwardWasTraining = true;
+        FusedRelu = reluOutput;
+        TrainingForward(reluOutput.Data, relu: true);
+    }
+
+    /// <summary>Backward of the fused BatchNormalization → Relu: the Relu's gradient is gated by its output as it is read.</summary>
+    public void BackwardThroughRelu()
+    {
+        var relu = FusedRelu ?? throw new InvalidOperationException("The last forward did not fuse this node with its Relu.");
+        Backward(relu.ReadGradient(), relu.Data);
+    }
+
+    private void TrainingForward(float[] y, bool relu)
+    {
+        BatchNorm.TrainingForward(_n, _c, _hw, Input(0).Data, Input(1).Data, Input(2).Data, Epsilon, _savedMean, _savedInvStd, y, relu);
         var momentum = Recalibrating ? _recalibrationBatches / (_recalibrationBatches + 1f) : Momentum;
         BatchNorm.UpdateRunningStatistics(_n * _hw, _savedMean, _savedInvStd, Epsilon, momentum, Input(3).Data, Input(4).Data);
         if (Recalibrating) _recalibrationBatches++;
@@ -75,12 +119,16 @@ internal sealed class BatchNormLayer(Node node, ValueSlot?[] inputs, ValueSlot[]
         {
             throw Error("backward needs a training-mode forward (batch statistics); set the network to training first");
         }
-        var dy = Outputs[0].ReadGradient();
+        Backward(Outputs[0].ReadGradient(), reluOutput: null);
+    }
+
+    private void Backward(float[] dy, float[]? reluOutput)
+    {
         var dx = BeginInputGradient(0) ?? (_dxScratch ??= new float[Input(0).Length]);
         if (dx.Length != Input(0).Length) dx = _dxScratch = new float[Input(0).Length];
         var dscale = BeginInputGradient(1) ?? (_dscaleScratch ??= new float[_c]);
         var dbias = BeginInputGradient(2) ?? (_dbiasScratch ??= new float[_c]);
-        BatchNorm.Backward(_n, _c, _hw, Input(0).Data, dy, Input(1).Data, _savedMean, _savedInvStd, dx, dscale, dbias);
+        BatchNorm.Backward(_n, _c, _hw, Input(0).Data, dy, Input(1).Data, _savedMean, _savedInvStd, dx, dscale, dbias, reluOutput);
         if (Input(0).RequiresGradient) EndInputGradient(0);
         if (Input(1).RequiresGradient) EndInputGradient(1);
         if (Input(2).RequiresGradient) EndInputGradient(2);

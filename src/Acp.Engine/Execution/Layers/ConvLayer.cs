@@ -11,6 +11,9 @@ internal sealed class ConvLayer(Node node, ValueSlot?[] inputs, ValueSlot[] outp
 
     public override IEnumerable<int> LearnableInputs => [1, 2];
 
+    /// <summary>The kernel geometry of the current plan.</summary>
+    public ConvGeometry Geometry => _geometry;
+
     public override void Plan()
     {
         var x = Input(0).Shape;

@@ -1,0 +1,232 @@
+using Acp.Engine.Execution.Layers;
+using Acp.Engine.Kernels;
+
+namespace Acp.Engine.Execution;
+
+/// <summary>
+/// Inference-mode fusion of Conv → BatchNormalization [→ Add] [→ Relu] chains into one convolution: the
+/// normalisation is folded into the convolution's weights and bias (recomputed at every pass, so weight updates and
+/// recalibrated statistics are always seen), and the residual Add and the Relu run in the convolution's store.
+/// </summary>
+/// <remarks>
+/// <para>Chains are found once from the graph: each value inside a chain must have exactly one consumer (the next
+/// node of the chain) and must not be the network's output. Whether, and how far, a chain fuses is decided again at
+/// every pass, because hooks and masks can change between passes:</para>
+/// <list type="bullet">
+/// <item>a value someone captures is materialised: the chain stops there (an observed convolution output disables
+/// the chain), and the rest runs unfused;</item>
+/// <item>a channel mask on the convolution's output or on the normalisation's output is folded into the weights (a
+/// masked convolution channel leaves the normalisation's shift, a masked normalisation channel leaves zero), which is
+/// what the unfused nodes compute;</item>
+/// <item>a mask on the Add's output stops the chain at the Add, whose output is then masked as usual;</item>
+/// <item>an Add whose operands are broadcast (shapes differ) is not fused.</item>
+/// </list>
+/// <para>The fused chain runs at the position of its last fused node, which is after every value it reads has been
+/// computed (its residual operand comes before the Add in topological order). The values inside the chain are not
+/// written; nothing can read them (single consumer, no observer), and a backward pass after an inference pass is
+/// refused by the BatchNormalization as before. Results differ from the unfused nodes only by float rounding (the
+/// scale multiplies the weights instead of the sums).</para>
+/// </remarks>
+internal sealed class InferenceFusion
+{
+    private readonly IReadOnlyList<Layer> _layers;
+    private readonly List<ConvChain> _chains;
+    private readonly ConvChain?[] _runAt;
+    private readonly bool[] _skip;
+
+    private InferenceFusion(IReadOnlyList<Layer> layers, List<ConvChain> chains)
+    {
+        _layers = layers;
+        _chains = chains;
+        _runAt = new ConvChain?[layers.Count];
+        _skip = new bool[layers.Count];
+    }
+
+    /// <summary>Whether the graph has any chain that could fuse.</summary>
+    public bool HasChains => _chains.Count > 0;
+
+    /// <summary>Finds the chains of <paramref name="layers"/> (in execution order); <paramref name="output"/> is never fused away.</summary>
+    public static InferenceFusion Build(IReadOnlyList<Layer> layers, ValueSlot output)
+    {
+        var consumers = new Dictionary<ValueSlot, List<int>>();
+        for (var i = 0; i < layers.Count; i++)
+        {
+            foreach (var input in layers[i].Inputs.OfType<ValueSlot>().Distinct())
+            {
+                if (!consumers.TryGetValue(input, out var list)) consumers[input] = list = [];
+                list.Add(i);
+            }
+        }
+        var producers = new Dictionary<ValueSlot, int>();
+        for (var i = 0; i < layers.Count; i++)
+        {
+            foreach (var o in layers[i].Outputs) producers[o] = i;
+        }
+        int? SoleConsumer(ValueSlot slot) =>
+            slot != output && consumers.TryGetValue(slot, out var list) && list.Count == 1 ? list[0] : null;
+
+        var chains = new List<ConvChain>();
+        for (var i = 0; i < layers.Count; i++)
+        {
+            if (layers[i] is not ConvLayer conv || conv.Outputs.Length != 1 || conv.Inputs.Length < 2 || conv.Inputs[1] is null) continue;
+            if (SoleConsumer(conv.Outputs[0]) is not { } bnAt || layers[bnAt] is not BatchNormLayer norm) continue;
+            if (norm.Outputs.Length != 1 || norm.Inputs.Length < 5 || norm.Inputs[0] != conv.Outputs[0] || norm.Inputs.Skip(1).Take(4).Any(s => s is null)) continue;
+            var positions = new List<int> { i, bnAt };
+            BinaryLayer? add = null;
+            ActivationLayer? relu = null;
+            var next = SoleConsumer(norm.Outputs[0]);
+            if (next is { } addAt && layers[addAt] is BinaryLayer { Node.OpType: "Add" } candidate
+                && candidate.Inputs.Length == 2 && candidate.Inputs[0] is not null && candidate.Inputs[1] is not null
+                && candidate.Inputs[0] != candidate.Inputs[1]
+                // Of two normalised branches meeting at an Add (a projection shortcut), the later one takes the Add,
+                // so the other operand is a value the pass has already materialised.
+                && producers.GetValueOrDefault(candidate.Inputs[0] == norm.Outputs[0] ? candidate.Inputs[1]! : candidate.Inputs[0]!, -1) < bnAt)
+            {
+                add = candidate;
+                positions.Add(addAt);
+                next = SoleConsumer(add.Outputs[0]);
+            }
+            if (next is { } reluAt && layers[reluAt] is ActivationLayer { Node.OpType: "Relu" } activation && activation.Outputs.Length == 1)
+            {
+                relu = activation;
+                positions.Add(reluAt);
+            }
+            chains.Add(new ConvChain(conv, norm, add, relu, [.. positions]));
+        }
+        return new InferenceFusion(layers, chains);
+    }
+
+    /// <summary>Decides, for the pass about to run, which chains fuse and how far, and folds their weights.</summary>
+    public void Prepare()
+    {
+        Array.Clear(_runAt);
+        Array.Clear(_skip);
+        foreach (var chain in _chains)
+        {
+            var length = chain.Prepare();
+            if (length == 0) continue;
+            for (var k = 0; k < length - 1; k++) _skip[chain.Positions[k]] = true;
+            _runAt[chain.Positions[length - 1]] = chain;
+        }
+    }
+
+    /// <summary>True when layer <paramref name="index"/> is computed inside a fused chain that runs later.</summary>
+    public bool Skips(int index) => _skip[index];
+
+    /// <summary>The chain to run in place of layer <paramref name="index"/>, or null.</summary>
+    public ConvChain? ChainEndingAt(int index) => _runAt[index];
+
+    /// <summary>One Conv → BatchNormalization [→ Add] [→ Relu] chain and its folded weights.</summary>
+    internal sealed class ConvChain(ConvLayer conv, BatchNormLayer norm, BinaryLayer? add, ActivationLayer? relu, int[] positions)
+    {
+        private float[] _weights = [];
+        private float[] _bias = [];
+        private ValueSlot? _residual;
+        private bool _relu;
+
+        /// <summary>Layer indices of the chain's nodes, in order (conv, norm, then add and relu when present).</summary>
+        public int[] Positions { get; } = positions;
+
+        /// <summary>The value the fused pass writes (the last fused node's output).</summary>
+        public ValueSlot End { get; private set; } = norm.Outputs[0];
+
+        /// <summary>Operator names of the fused nodes, for the profile.</summary>
+        public string Name { get; private set; } = "";
+
+        /// <summary>How many of the chain's nodes fuse in this pass (0: none, run them as usual), after folding the weights.</summary>
+        public int Prepare()
+        {
+            var convOut = conv.Outputs[0];
+            var normOut = norm.Outputs[0];
+            if (convOut.Observers.Count > 0) return 0;
+            var length = 2;
+            _residual = null;
+            _relu = false;
+            if (normOut.Observers.Count == 0)
+            {
+                if (add is not null)
+                {
+                    var residual = add.Inputs[0] == normOut ? add.Inputs[1]! : add.Inputs[0]!;
+                    var sum = add.Outputs[0];
+                    if (residual.Shape.AsSpan().SequenceEqual(normOut.Shape) && sum.Shape.AsSpan().SequenceEqual(normOut.Shape))
+                    {
+                        _residual = residual;
+                        length = 3;
+                        if (relu is not null && sum.Observers.Count == 0 && sum.ChannelMask is null)
+                        {
+                            _relu = true;
+                            length = 4;
+                        }
+                    }
+                }
+                else if (relu is not null)
+                {
+                    _relu = true;
+                    length = 3;
+                }
+            }
+            End = length switch
+            {
+                2 => normOut,
+                3 when add is not null => add.Outputs[0],
+                _ => relu!.Outputs[0],
+            };
+            Name = length switch
+            {
+                2 => "Conv+BatchNormalization",
+                3 when add is not null => "Conv+BatchNormalization+Add",
+                3 => "Conv+BatchNormalization+Relu",
+                _ => "Conv+BatchNormalization+Add+Relu",
+            };
+            Fold(convOut.ChannelMask, normOut.ChannelMask);
+            return length;
+        }
+
+        /// <summary>Runs the fused chain into <see cref="End"/>.</summary>
+        public void Run()
+        {
+            Conv2d.Forward(conv.Geometry, conv.Inputs[0]!.Data, _weights, _bias, End.Data, new ConvEpilogue(_residual?.Data, _relu));
+            norm.MarkFoldedInference();
+        }
+
+        /// <summary>
+        /// w′[o] = w[o]·a[o], b′[o] = a[o]·bias[o] + (β[o] − μ[o]·a[o]) with a = γ/√(σ² + ε), in double; masked
+        /// channels as the unfused nodes would compute them.
+        /// </summary>
+        private void Fold(bool[]? convMask, bool[]? normMask)
+        {
+            var w = conv.Inputs[1]!.Data;
+            var convBias = conv.Inputs.Length > 2 ? conv.Inputs[2]?.Data : null;
+            var outChannels = conv.Geometry.OutChannels;
+            var perChannel = (int)(conv.Geometry.WeightLength / Math.Max(1, outChannels));
+            if (_weights.Length != outChannels * perChannel) _weights = new float[outChannels * perChannel];
+            if (_bias.Length != outChannels) _bias = new float[outChannels];
+            var scale = norm.Inputs[1]!.Data;
+            var shift = norm.Inputs[2]!.Data;
+            var mean = norm.Inputs[3]!.Data;
+            var variance = norm.Inputs[4]!.Data;
+            var eps = (double)norm.Eps;
+            for (var o = 0; o < outChannels; o++)
+            {
+                var a = scale[o] / Math.Sqrt(variance[o] + eps);
+                var b = shift[o] - mean[o] * a;
+                var row = _weights.AsSpan(o * perChannel, perChannel);
+                if (normMask is not null && !normMask[o])
+                {
+                    row.Clear();
+                    _bias[o] = 0f;
+                    continue;
+                }
+                if (convMask is not null && !convMask[o])
+                {
+                    row.Clear();
+                    _bias[o] = (float)b;
+                    continue;
+                }
+                var source = w.AsSpan(o * perChannel, perChannel);
+                for (var k = 0; k < perChannel; k++) row[k] = (float)(source[k] * a);
+                _bias[o] = (float)(a * (convBias?[o] ?? 0f) + b);
+            }
+        }
+    }
+}

@@ -1,0 +1,192 @@
+using Acp.Engine.Execution;
+using Acp.Engine.Kernels;
+using Acp.Engine.Tensors;
+using Acp.Engine.Training;
+using Acp.Onnx.Ir;
+using Acp.Onnx.Runtime;
+using Acp.Onnx.Tests.Support;
+
+namespace Acp.Engine.Tests.Networks;
+
+/// <summary>
+/// Inference-mode Conv → BatchNormalization [→ Add] [→ Relu] fusion: ONNX Runtime is the oracle for the fused output;
+/// the unfused pass (itself held to ONNX Runtime) is the oracle for captured values and masked channels, which must be
+/// produced as if nothing were fused.
+/// </summary>
+public sealed class InferenceFusionTests
+{
+    private const string Block = "/layer2/layer2.0/";
+    private const string ConvOut = Block + "conv2/Conv_output_0";
+    private const string NormOut = Block + "bn2/BatchNormalization_output_0";
+    private const string SumOut = Block + "Add_output_0";
+    private const string ReluOut = Block + "Relu_1_output_0";
+    private const string ShortcutNormOut = Block + "downsample/downsample.1/BatchNormalization_output_0";
+
+    /// <summary>The ResNet-20 fixture with random BN scales, shifts and running statistics, so folding is not the identity.</summary>
+    private static OnnxModel ResNet20WithRandomStatistics(int seed)
+    {
+        var model = OnnxModel.Load(Fixtures.EnginePathOf("resnet20.onnx"));
+        var random = new Random(seed);
+        foreach (var tensor in model.Graph.Initializers.ToList())
+        {
+            var name = tensor.Name;
+            Func<float>? draw =
+                name.EndsWith("running_var", StringComparison.Ordinal) ? () => 0.2f + 2f * random.NextSingle() :
+                name.EndsWith("running_mean", StringComparison.Ordinal) ? () => random.NextSingle() - 0.5f :
+                name.Contains("bn", StringComparison.Ordinal) || name.Contains("downsample.1", StringComparison.Ordinal) ? () => 0.5f + random.NextSingle() :
+                null;
+            if (draw is null || !tensor.IsFloat) continue;
+            var data = Enumerable.Range(0, (int)tensor.ElementCount).Select(_ => draw()).ToArray();
+            model.Graph.Initializers.Set(OnnxTensor.FromFloats(name, tensor.Dims, data));
+        }
+        return model;
+    }
+
+    private static Tensor RandomBatch(int n, int seed)
+    {
+        var random = new Random(seed);
+        var t = new Tensor(n, 1, 28, 28);
+        for (var i = 0; i < t.Length; i++) t.Data[i] = (float)(random.NextDouble() * 2 - 1);
+        return t;
+    }
+
+    private static float[] Run(Network network, Tensor input, bool fuse)
+    {
+        network.FuseInferenceLayers = fuse;
+        return network.Forward(input).Data.ToArray();
+    }
+
+    [Fact]
+    public void Fused_inference_matches_onnx_runtime_and_every_chain_kind_fuses()
+    {
+        var model = ResNet20WithRandomStatistics(1);
+        var network = Network.Build(model);
+        var input = RandomBatch(5, 2);
+        using var session = InferenceSession.FromBytes(model.ToBytes());
+        var expected = session.Run(new Dictionary<string, OrtTensor> { [network.InputName] = OrtTensor.FromFloat(input.Data, 5, 1, 28, 28) })[0].Tensor;
+
+        network.Profile = new LayerProfile();
+        var actual = Run(network, input, fuse: true);
+
+        Numerics.AssertClose(expected.FloatData.Span, actual, 1e-4, "fused ResNet-20");
+        var ops = network.Profile.Entries.Select(e => e.Op).ToHashSet();
+        Assert.Contains("Conv+BatchNormalization+Relu", ops);
+        Assert.Contains("Conv+BatchNormalization+Add+Relu", ops);
+        Assert.Contains("Conv+BatchNormalization", ops); // the projection shortcuts: the other branch takes the Add
+        Assert.DoesNotContain("BatchNormalization", ops);
+        Assert.DoesNotContain("Relu", ops);
+    }
+
+    [Fact]
+    public void Unfused_inference_still_runs_every_node()
+    {
+        var network = Network.Build(ResNet20WithRandomStatistics(1));
+        network.Profile = new LayerProfile();
+        Run(network, RandomBatch(2, 2), fuse: false);
+        var ops = network.Profile.Entries.Select(e => e.Op).ToHashSet();
+        Assert.Contains("BatchNormalization", ops);
+        Assert.Contains("Relu", ops);
+        Assert.DoesNotContain(ops, op => op.Contains('+', StringComparison.Ordinal));
+    }
+
+    public static TheoryData<string> Intermediates => new(ConvOut, NormOut, SumOut, ReluOut, ShortcutNormOut);
+
+    [Theory]
+    [MemberData(nameof(Intermediates))]
+    public void A_captured_value_is_produced_as_without_fusion(string value)
+    {
+        var network = Network.Build(ResNet20WithRandomStatistics(3));
+        var input = RandomBatch(3, 4);
+        float[]? seen = null;
+        using var hook = network.Capture(value, t => seen = t.Data.ToArray());
+
+        var unfused = Run(network, input, fuse: false);
+        var expectedSeen = seen!;
+        seen = null;
+        var fused = Run(network, input, fuse: true);
+
+        Assert.NotNull(seen);
+        Numerics.AssertClose(expectedSeen, seen, 1e-5, $"captured {value}");
+        Numerics.AssertClose(unfused, fused, 1e-5, $"output with {value} captured");
+    }
+
+    [Theory]
+    [MemberData(nameof(Intermediates))]
+    public void A_channel_mask_has_the_same_effect_as_without_fusion(string value)
+    {
+        var network = Network.Build(ResNet20WithRandomStatistics(5));
+        var input = RandomBatch(3, 6);
+        var channels = value.Contains("layer2", StringComparison.Ordinal) ? 32 : 16;
+        network.SetChannelMask(value, Enumerable.Range(0, channels).Select(c => c % 3 != 1).ToArray());
+        // Capture the block output too, so the test sees the masked channels' effect directly, not only via the logits.
+        float[]? block = null;
+        using var hook = value == ReluOut ? null : network.Capture(ReluOut, t => block = t.Data.ToArray());
+
+        var unfused = Run(network, input, fuse: false);
+        var unfusedBlock = block;
+        var fused = Run(network, input, fuse: true);
+
+        Numerics.AssertClose(unfused, fused, 1e-5, $"output with {value} masked");
+        if (unfusedBlock is not null) Numerics.AssertClose(unfusedBlock, block!, 1e-5, $"block output with {value} masked");
+        network.SetChannelMask(value, null);
+        var unmasked = Run(network, input, fuse: true);
+        Assert.False(unmasked.AsSpan().SequenceEqual(fused), "the mask had no effect: the test would not see a wrong fold");
+    }
+
+    [Fact]
+    public void Folding_follows_weight_updates_and_recalibrated_statistics()
+    {
+        var network = Network.Build(ResNet20WithRandomStatistics(7));
+        var input = RandomBatch(8, 8);
+        var before = Run(network, input, fuse: true);
+
+        var sgd = new SgdOptimizer(network.Parameters, new SgdOptions { Momentum = 0.9f });
+        var labels = Enumerable.Range(0, 8).Select(i => i % 10).ToArray();
+        var gradient = new float[80];
+        for (var step = 0; step < 2; step++)
+        {
+            network.Training = true;
+            var logits = network.Forward(input);
+            Losses.SoftmaxCrossEntropy(8, 10, logits.Data, labels, 0f, gradient);
+            network.Backward(gradient);
+            sgd.Step(0.05f);
+        }
+        network.Training = false;
+        var trained = Run(network, input, fuse: true);
+        Numerics.AssertClose(Run(network, input, fuse: false), trained, 1e-5, "after SGD steps");
+        Assert.False(before.AsSpan().SequenceEqual(trained));
+
+        network.RecalibrateBatchNorm([RandomBatch(8, 9)]);
+        var recalibrated = Run(network, input, fuse: true);
+        Numerics.AssertClose(Run(network, input, fuse: false), recalibrated, 1e-5, "after BN recalibration");
+        Assert.False(trained.AsSpan().SequenceEqual(recalibrated));
+    }
+
+    [Fact]
+    public void Backward_after_a_fused_inference_pass_is_still_refused()
+    {
+        var network = Network.Build(ResNet20WithRandomStatistics(1));
+        var logits = network.Forward(RandomBatch(2, 1));
+        Assert.Throws<EngineException>(() => network.Backward(new float[logits.Length]));
+    }
+
+    [Fact]
+    public void Torchvision_resnet18_with_batchnorm_fuses_and_matches_onnx_runtime()
+    {
+        var path = Fixtures.PathOf("resnet18.bn.onnx");
+        var network = Network.Build(OnnxModel.Load(path));
+        using var session = InferenceSession.FromFile(path);
+        var declared = session.InputMetadata[0];
+        var shape = declared.Dimensions.Select(d => d < 0 ? 2 : (int)d).ToArray();
+        var random = new Random(18);
+        var input = new float[shape.Aggregate(1, (a, b) => a * b)];
+        for (var i = 0; i < input.Length; i++) input[i] = (float)(random.NextDouble() * 2 - 1);
+        var expected = session.Run(new Dictionary<string, OrtTensor> { [declared.Name] = OrtTensor.FromFloat(input, shape.Select(d => (long)d).ToArray()) })[0].Tensor;
+
+        network.Profile = new LayerProfile();
+        var actual = network.Forward(shape, input);
+
+        Numerics.AssertClose(expected.FloatData.Span, actual.Data, 1e-4, "resnet18.bn");
+        Assert.Contains(network.Profile.Entries, e => e.Op == "Conv+BatchNormalization+Add+Relu");
+    }
+}
