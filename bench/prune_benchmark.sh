@@ -22,11 +22,11 @@ for target in 0.5 0.3; do
     echo "done: $strategy at $target ($(jq -r '.totalSeconds' "$json") s)" >&2
   done
 done
-echo "| MACs kept | strategy | MACs after/before | params after/before | test accuracy before → after | drop (pt) | search (s) | total (s) |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| MACs kept | strategy | MACs after/before | params after/before | test accuracy before → after | drop (pt) | search (s) | total (s) | ORT latency after/before (batch 1, 1 thread) |"
+echo "|---|---|---|---|---|---|---|---|---|"
 for target in 0.5 0.3; do
   for strategy in acp l1 random; do
-    jq -r --arg t "$target" '"| ≤ \($t) | \(.strategy) | \((.macsAfter / .macsBefore * 1000 | round) / 1000) | \((.paramsAfter / .paramsBefore * 1000 | round) / 1000) | \((.testAccuracyBefore * 10000 | round) / 100) % → \((.testAccuracyAfter * 10000 | round) / 100) % | \(((.testAccuracyBefore - .testAccuracyAfter) * 10000 | round) / 100) | \(.searchSeconds | round) | \(.totalSeconds | round) |"' \
+    jq -r --arg t "$target" '"| ≤ \($t) | \(.strategy) | \((.macsAfter / .macsBefore * 1000 | round) / 1000) | \((.paramsAfter / .paramsBefore * 1000 | round) / 1000) | \((.testAccuracyBefore * 10000 | round) / 100) % → \((.testAccuracyAfter * 10000 | round) / 100) % | \(((.testAccuracyBefore - .testAccuracyAfter) * 10000 | round) / 100) | \(.searchSeconds | round) | \(.totalSeconds | round) | \((.latencyAfterMs / .latencyBeforeMs * 100 | round) / 100) |"' \
       "$results/prune-$strategy-$target-e$epochs.json"
   done
 done

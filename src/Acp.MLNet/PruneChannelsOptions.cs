@@ -83,6 +83,12 @@ public sealed class PruneChannelsOptions
     /// <inheritdoc cref="PruningOptions.RecalibrationImages"/>
     public int RecalibrationImages { get; set; } = Defaults.RecalibrationImages;
 
+    /// <inheritdoc cref="PruningOptions.FitnessSteps"/>
+    public int FitnessSteps { get; set; } = Defaults.FitnessSteps;
+
+    /// <inheritdoc cref="PruningOptions.FitnessTuningBatchSize"/>
+    public int FitnessTuningBatchSize { get; set; } = Defaults.FitnessTuningBatchSize;
+
     /// <inheritdoc cref="PruningOptions.Swarm"/>
     public PsoOptions Swarm { get; set; } = Defaults.Swarm;
 
@@ -130,6 +136,8 @@ public sealed class PruneChannelsOptions
         MinPoints = MinPoints,
         Epsilon = Epsilon,
         RecalibrationImages = RecalibrationImages,
+        FitnessSteps = FitnessSteps,
+        FitnessTuningBatchSize = FitnessTuningBatchSize,
         Swarm = Swarm,
         PaperFitnessEpochs = PaperFitnessEpochs,
         Epochs = Epochs,

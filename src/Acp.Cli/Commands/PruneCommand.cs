@@ -18,7 +18,8 @@ internal static class PruneCommand
         FileInfo Model, DirectoryInfo? Data, string? Mean, string? Std, double? TargetFlops, double? TargetParams, double? Ratio,
         string? Strategy, int? Epochs, int Seed, int RoundTo, bool Resume, DirectoryInfo? RunDirectory, FileInfo Output, bool Force,
         DirectoryInfo? Report, int LatencyBatch, int LatencyThreads, bool Json, bool Quiet, int? ValidationImages, bool ValidationTail,
-        int? Particles, int? Cycles, float? LearningRate, int CropPadding, bool Flip, bool SkipTest, bool CompareBaselines);
+        int? Particles, int? Cycles, float? LearningRate, int CropPadding, bool Flip, bool SkipTest, bool CompareBaselines,
+        int? FitnessSteps = null);
 
     public static Command Create(TextWriter output, TextWriter error)
     {
@@ -54,6 +55,7 @@ internal static class PruneCommand
         var validationTail = new Option<bool>("--validation-tail") { Description = "Hold out the last training images instead of a seeded stratified draw (automatic when the model's metadata says it never saw them)." };
         var particles = Positive("--particles", "Swarm size (default 10).");
         var cycles = Positive("--cycles", "Swarm cycles after the initial population (default 8).", allowZero: true);
+        var fitnessSteps = Positive("--fitness-steps", "acp: steps of distilled fine-tuning (64 images each) every candidate gets before it is scored; 0 = re-fit BatchNormalization only (default 20).", allowZero: true);
         var learningRate = new Option<float?>("--lr") { Description = "Peak learning rate of fine-tuning (default 0.02)." };
         var cropPadding = new Option<int>("--crop-padding") { Description = "Fine-tuning augmentation: random crops after padding by N pixels.", DefaultValueFactory = _ => 0 };
         var flip = new Option<bool>("--flip") { Description = "Fine-tuning augmentation: random horizontal flips." };
@@ -62,7 +64,7 @@ internal static class PruneCommand
 
         var command = new Command("prune", "Remove channels from a trained model within a MAC/parameter budget, fine-tune it and write a physically smaller ONNX file.");
         command.Arguments.Add(model);
-        foreach (var option in new Option[] { data, mean, std, targetFlops, targetParams, ratio, strategy, epochs, seed, roundTo, resume, runDirectory, outPath, force, report, batch, threads, json, validationImages, validationTail, particles, cycles, learningRate, cropPadding, flip, skipTest, compare })
+        foreach (var option in new Option[] { data, mean, std, targetFlops, targetParams, ratio, strategy, epochs, seed, roundTo, resume, runDirectory, outPath, force, report, batch, threads, json, validationImages, validationTail, particles, cycles, fitnessSteps, learningRate, cropPadding, flip, skipTest, compare })
         {
             command.Options.Add(option);
         }
@@ -74,7 +76,7 @@ internal static class PruneCommand
                 parse.GetValue(force), parse.GetValue(report), parse.GetValue(batch), parse.GetValue(threads), parse.GetValue(json),
                 parse.GetValue(AcpCommandLine.Quiet), parse.GetValue(validationImages), parse.GetValue(validationTail), parse.GetValue(particles),
                 parse.GetValue(cycles), parse.GetValue(learningRate), parse.GetValue(cropPadding), parse.GetValue(flip), parse.GetValue(skipTest),
-                parse.GetValue(compare));
+                parse.GetValue(compare), parse.GetValue(fitnessSteps));
             Check(arguments);
             return arguments.Data is null
                 ? StructureOnlyPrune.RunAsync(arguments, output)

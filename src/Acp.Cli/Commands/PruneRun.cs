@@ -121,6 +121,7 @@ internal static class PruneRun
             ValidationImages = a.ValidationImages ?? tail ?? defaults.ValidationImages,
             ValidationFromTail = a.ValidationTail || (a.ValidationImages is null && tail is not null),
             Swarm = swarm,
+            FitnessSteps = a.FitnessSteps ?? defaults.FitnessSteps,
             Epochs = a.Epochs ?? defaults.Epochs,
             LearningRate = a.LearningRate ?? defaults.LearningRate,
             Augmentation = new Augmentation(a.CropPadding, a.Flip),

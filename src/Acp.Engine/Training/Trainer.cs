@@ -34,6 +34,9 @@ public sealed record TrainingOptions
 /// <summary>One training step's report.</summary>
 public sealed record TrainingProgress(int Epoch, int Epochs, int Batch, int Batches, double Loss, float LearningRate);
 
+/// <summary>One optimizer step's loss and how many of the batch's images the student classified right before it.</summary>
+public readonly record struct StepResult(double Loss, int Correct);
+
 /// <summary>One epoch's summary.</summary>
 public sealed record EpochResult(int Epoch, double MeanLoss, double TrainAccuracy, TimeSpan Elapsed);
 
@@ -76,34 +79,64 @@ public sealed class Trainer
         foreach (var batch in _loader.GetBatches(epoch, buffer))
         {
             cancellation.ThrowIfCancellationRequested();
-            var teacherLogits = _options.Distillation is { } kd ? TeacherLogits(kd.Teacher, batch) : null;
-            var logits = _network.Forward(batch.Shape, batch.ImageSpan);
-            var classes = logits.Length / batch.Count;
-            correct += CountCorrect(logits.Data, batch, classes);
-            if (_gradient.Length != logits.Length) _gradient = new float[logits.Length];
-            var loss = Losses.SoftmaxCrossEntropy(batch.Count, classes, logits.Data, batch.Labels, _options.LabelSmoothing, _gradient);
-            if (_options.Distillation is { } d)
-            {
-                if (_distillGradient.Length != logits.Length) _distillGradient = new float[logits.Length];
-                var kl = Losses.Distillation(batch.Count, classes, logits.Data, teacherLogits!, d.Temperature, _distillGradient);
-                loss = (1 - d.Weight) * loss + d.Weight * kl;
-                TensorPrimitives.Multiply(_gradient, 1 - d.Weight, _gradient);
-                TensorPrimitives.MultiplyAdd(_distillGradient, d.Weight, _gradient, _gradient);
-            }
-            if (!float.IsFinite(loss))
-            {
-                throw new EngineException($"Training diverged: the loss became {loss} at epoch {epoch + 1}, batch {batchNumber + 1}; lower the learning rate.");
-            }
-            _network.Backward(_gradient);
             var rate = _options.Schedule.At(step, TotalSteps);
-            _optimizer.Step(rate);
-            lossSum += loss * batch.Count;
+            var result = Step(batch, rate, default, $"at epoch {epoch + 1}, batch {batchNumber + 1}");
+            correct += result.Correct;
+            lossSum += result.Loss * batch.Count;
             images += batch.Count;
             step++;
             batchNumber++;
-            progress?.Report(new TrainingProgress(epoch, _options.Epochs, batchNumber, _loader.BatchCount, loss, rate));
+            progress?.Report(new TrainingProgress(epoch, _options.Epochs, batchNumber, _loader.BatchCount, result.Loss, rate));
         }
         return new EpochResult(epoch, lossSum / Math.Max(1, images), correct / (double)Math.Max(1, images), clock.Elapsed);
+    }
+
+    /// <summary>
+    /// One optimizer step on <paramref name="batch"/> at learning rate <paramref name="rate"/>, outside any schedule:
+    /// for callers that drive training themselves (a pruning search tunes each candidate for a few steps).
+    /// </summary>
+    /// <param name="batch">Images and labels.</param>
+    /// <param name="rate">Learning rate of this step.</param>
+    /// <param name="teacherLogits">The teacher's logits for this batch (batch × classes), computed once by a caller that
+    /// trains many students on the same batches; empty = run the distillation teacher, if any.</param>
+    /// <exception cref="ArgumentException">Teacher logits of the wrong length, or given without distillation options.</exception>
+    /// <exception cref="EngineException">The loss is not finite.</exception>
+    public StepResult Step(Batch batch, float rate, ReadOnlySpan<float> teacherLogits = default)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        return Step(batch, rate, teacherLogits, "in a single step");
+    }
+
+    private StepResult Step(Batch batch, float rate, ReadOnlySpan<float> teacherLogits, string position)
+    {
+        if (!teacherLogits.IsEmpty && _options.Distillation is null)
+        {
+            throw new ArgumentException("Teacher logits were given, but the training options have no distillation.", nameof(teacherLogits));
+        }
+        _network.Training = true;
+        var kd = _options.Distillation;
+        var teacher = kd is null ? null : teacherLogits.IsEmpty ? TeacherLogits(kd.Teacher, batch) : Copy(teacherLogits);
+        var logits = _network.Forward(batch.Shape, batch.ImageSpan);
+        var classes = logits.Length / batch.Count;
+        if (teacher is not null && teacher.Length != logits.Length)
+        {
+            throw new ArgumentException($"{teacher.Length} teacher logits for a batch of {batch.Count} × {classes}.", nameof(teacherLogits));
+        }
+        var correct = CountCorrect(logits.Data, batch, classes);
+        if (_gradient.Length != logits.Length) _gradient = new float[logits.Length];
+        var loss = Losses.SoftmaxCrossEntropy(batch.Count, classes, logits.Data, batch.Labels, _options.LabelSmoothing, _gradient);
+        if (kd is not null)
+        {
+            if (_distillGradient.Length != logits.Length) _distillGradient = new float[logits.Length];
+            var kl = Losses.Distillation(batch.Count, classes, logits.Data, teacher!, kd.Temperature, _distillGradient);
+            loss = (1 - kd.Weight) * loss + kd.Weight * kl;
+            TensorPrimitives.Multiply(_gradient, 1 - kd.Weight, _gradient);
+            TensorPrimitives.MultiplyAdd(_distillGradient, kd.Weight, _gradient, _gradient);
+        }
+        if (!float.IsFinite(loss)) throw new EngineException($"Training diverged: the loss became {loss} {position}; lower the learning rate.");
+        _network.Backward(_gradient);
+        _optimizer.Step(rate);
+        return new StepResult(loss, correct);
     }
 
     private float[] TeacherLogits(Network teacher, Batch batch)
@@ -112,6 +145,13 @@ public sealed class Trainer
         var logits = teacher.Forward(batch.Shape, batch.ImageSpan);
         if (_teacherLogits.Length != logits.Length) _teacherLogits = new float[logits.Length];
         logits.Data.AsSpan().CopyTo(_teacherLogits);
+        return _teacherLogits;
+    }
+
+    private float[] Copy(ReadOnlySpan<float> teacherLogits)
+    {
+        if (_teacherLogits.Length != teacherLogits.Length) _teacherLogits = new float[teacherLogits.Length];
+        teacherLogits.CopyTo(_teacherLogits);
         return _teacherLogits;
     }
 

@@ -44,6 +44,18 @@ internal sealed class CandidateBuilder
         return network;
     }
 
+    /// <summary>
+    /// A network of <paramref name="model"/> trained for a few steps by <paramref name="tuner"/>, then with re-fitted
+    /// BatchNormalization statistics (training moved the weights under the running averages).
+    /// </summary>
+    public Network Tuned(OnnxModel model, FitnessTuner tuner, CancellationToken cancellation)
+    {
+        var network = Network.Build(model, _seed);
+        tuner.Tune(network, cancellation);
+        network.RecalibrateBatchNorm(_recalibration, cancellation);
+        return network;
+    }
+
     /// <summary>Top-1 of <paramref name="network"/> on <paramref name="loader"/>: (correct, images).</summary>
     public static (int Correct, int Images) Score(Network network, BatchLoader loader, CancellationToken cancellation)
     {

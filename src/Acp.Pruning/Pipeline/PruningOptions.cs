@@ -9,7 +9,8 @@ public enum PruningStrategy
 {
     /// <summary>
     /// ACP, made budget-aware: DBSCAN clustering of feature maps with ε bisected to the budget, a particle swarm around
-    /// it whose fitness is the validation accuracy of the BN-recalibrated candidate, cluster representatives kept.
+    /// it whose fitness is the validation accuracy of the candidate after a few steps of distilled fine-tuning
+    /// (<see cref="PruningOptions.FitnessSteps"/>) and re-fitted BatchNormalization, cluster representatives kept.
     /// </summary>
     Acp,
 
@@ -109,6 +110,17 @@ public sealed record PruningOptions
     /// <summary>Training images whose statistics re-fit every candidate's BatchNormalization before it is scored.</summary>
     public int RecalibrationImages { get; init; } = 512;
 
+    /// <summary>
+    /// Optimizer steps of distilled fine-tuning (batches of <see cref="FitnessTuningBatchSize"/> training images, constant
+    /// <see cref="LearningRate"/>) each candidate gets before its BatchNormalization is re-fitted and it is scored;
+    /// 0 = score the inherited weights after re-fitting only. Ignored by <see cref="PruningStrategy.AcpPaper"/>, whose
+    /// fitness is <see cref="PaperFitnessEpochs"/>.
+    /// </summary>
+    public int FitnessSteps { get; init; } = 20;
+
+    /// <summary>Images per step of <see cref="FitnessSteps"/>.</summary>
+    public int FitnessTuningBatchSize { get; init; } = 64;
+
     /// <summary>The particle swarm (particles, cycles, coefficients); the seed and rounding are taken from these options.</summary>
     public PsoOptions Swarm { get; init; } = new() { MaxVelocityFraction = 0.25 };
 
@@ -162,6 +174,8 @@ public sealed record PruningOptions
         Positive(RecalibrationImages, nameof(RecalibrationImages));
         Positive(BatchSize, nameof(BatchSize));
         if (Epochs < 0) throw new ArgumentException($"{nameof(Epochs)} cannot be negative; got {Epochs}.", nameof(Epochs));
+        if (FitnessSteps < 0) throw new ArgumentException($"{nameof(FitnessSteps)} cannot be negative; got {FitnessSteps}.", nameof(FitnessSteps));
+        Positive(FitnessTuningBatchSize, nameof(FitnessTuningBatchSize));
         if (PaperFitnessEpochs < 0) throw new ArgumentException($"{nameof(PaperFitnessEpochs)} cannot be negative.", nameof(PaperFitnessEpochs));
         if (Epsilon is { } e && !(e >= 0 && e <= 2)) throw new ArgumentException($"Epsilon must be in [0, 2] (a cosine distance); got {e}.", nameof(Epsilon));
         if (!(LearningRate > 0)) throw new ArgumentException($"{nameof(LearningRate)} must be positive.", nameof(LearningRate));

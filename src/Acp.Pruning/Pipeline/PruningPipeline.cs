@@ -181,6 +181,7 @@ public static class PruningPipeline
             Variant = paper ? PsoVariant.PaperCode : options.Swarm.Variant,
             MaxVelocityFraction = paper ? null : options.Swarm.MaxVelocityFraction,
         };
+        var tuner = !paper && options.FitnessSteps > 0 ? new FitnessTuner(original, data.FitnessTuning, options, cancellation) : null;
         var candidates = new List<CandidateEvaluation>();
         var expected = swarm.Particles * (swarm.Cycles + 1);
         var best = double.NegativeInfinity;
@@ -193,7 +194,7 @@ public static class PruningPipeline
             {
                 var clock = Stopwatch.StartNew();
                 var (model, _) = builder.Prune(widths);
-                var network = builder.Recalibrated(model, cancellation);
+                var network = tuner is not null ? builder.Tuned(model, tuner, cancellation) : builder.Recalibrated(model, cancellation);
                 if (paper) network = PaperFitnessTuning(network, model, data, options, cancellation);
                 var (correct, images) = CandidateBuilder.Score(network, data.Fitness, cancellation);
                 var cost = budget.Cost(widths);

@@ -7,7 +7,8 @@ namespace Acp.Pruning.Pipeline;
 /// reports accuracy, never trained on) and the rest (calibration, BatchNormalization statistics, fine-tuning).
 /// </summary>
 internal sealed record RunData(
-    BatchLoader Training, BatchLoader Calibration, BatchLoader Recalibration, BatchLoader Fitness, BatchLoader Validation, string Identity)
+    BatchLoader Training, BatchLoader Calibration, BatchLoader Recalibration, BatchLoader Fitness, BatchLoader Validation,
+    BatchLoader FitnessTuning, string Identity)
 {
     private const int EvaluationBatch = 256;
 
@@ -33,6 +34,8 @@ internal sealed record RunData(
 
         var calibration = train.Shuffle(options.Seed).Take(Math.Min(options.CalibrationImages, train.Count));
         var recalibration = train.Shuffle(unchecked(options.Seed + 1)).Take(Math.Min(options.RecalibrationImages, train.Count));
+        // The same few batches, in the same order, for every candidate: no shuffling, no augmentation.
+        var tuning = train.Shuffle(unchecked(options.Seed + 2)).Take((int)Math.Min((long)options.FitnessSteps * options.FitnessTuningBatchSize, train.Count));
         var fitness = options.FitnessImages is { } f ? validation.Take(Math.Min(f, validation.Count)) : (IImageDataset)validation;
         var fineTuning = new BatchLoader(train, new BatchLoaderOptions
         {
@@ -47,6 +50,7 @@ internal sealed record RunData(
         });
         var identity = $"{training.Count} training images of {training.ImageShape}, {training.ClassCount} classes";
         return new RunData(fineTuning, Plain(calibration, 100), Plain(recalibration, options.BatchSize),
-            Plain(fitness, EvaluationBatch), Plain(validation, EvaluationBatch), identity);
+            Plain(fitness, EvaluationBatch), Plain(validation, EvaluationBatch),
+            new BatchLoader(tuning, new BatchLoaderOptions { BatchSize = options.FitnessTuningBatchSize, DropLast = tuning.Count > options.FitnessTuningBatchSize, Normalization = normalization }), identity);
     }
 }
