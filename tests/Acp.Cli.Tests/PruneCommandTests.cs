@@ -85,6 +85,7 @@ public sealed class PruneCommandTests : IDisposable
     [InlineData("--ratio", "-0.1")]
     [InlineData("--strategy", "magic")]
     [InlineData("--round-to", "0")]
+    [InlineData("--fitness-steps", "-1")]
     public async Task Bad_arguments_are_usage_errors(string option, string value)
     {
         var args = new List<string> { "prune", Fixtures.PathOf("tiny_cnn.onnx"), "--out", Path.Combine(_dir, "o.onnx"), option, value };

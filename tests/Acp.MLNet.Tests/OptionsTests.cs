@@ -40,6 +40,8 @@ public sealed class OptionsTests
             [nameof(PruningOptions.MinPoints)] = 3,
             [nameof(PruningOptions.Epsilon)] = 0.25,
             [nameof(PruningOptions.RecalibrationImages)] = 89,
+            [nameof(PruningOptions.FitnessSteps)] = 5,
+            [nameof(PruningOptions.FitnessTuningBatchSize)] = 32,
             [nameof(PruningOptions.Swarm)] = new PsoOptions { Particles = 3 },
             [nameof(PruningOptions.PaperFitnessEpochs)] = 2,
             [nameof(PruningOptions.Epochs)] = 7,
