@@ -9,8 +9,9 @@ public enum PruningStrategy
 {
     /// <summary>
     /// ACP, made budget-aware: DBSCAN clustering of feature maps with ε bisected to the budget, a particle swarm around
-    /// it whose fitness is the validation accuracy of the candidate after a few steps of distilled fine-tuning
-    /// (<see cref="PruningOptions.FitnessSteps"/>) and re-fitted BatchNormalization, cluster representatives kept.
+    /// it whose fitness is the validation accuracy of the candidate with inherited weights (optionally after a few steps
+    /// of distilled fine-tuning, <see cref="PruningOptions.FitnessSteps"/>) and re-fitted BatchNormalization, cluster
+    /// representatives kept.
     /// </summary>
     Acp,
 
@@ -113,10 +114,11 @@ public sealed record PruningOptions
     /// <summary>
     /// Optimizer steps of distilled fine-tuning (batches of <see cref="FitnessTuningBatchSize"/> training images, constant
     /// <see cref="LearningRate"/>) each candidate gets before its BatchNormalization is re-fitted and it is scored;
-    /// 0 = score the inherited weights after re-fitting only. Ignored by <see cref="PruningStrategy.AcpPaper"/>, whose
-    /// fitness is <see cref="PaperFitnessEpochs"/>.
+    /// 0 (the default) = score the inherited weights after re-fitting only. About 20 steps rank deep cuts closer to
+    /// their fine-tuned accuracy, at about twice the search time (docs/benchmarks.md). Ignored by
+    /// <see cref="PruningStrategy.AcpPaper"/>, whose fitness is <see cref="PaperFitnessEpochs"/>.
     /// </summary>
-    public int FitnessSteps { get; init; } = 20;
+    public int FitnessSteps { get; init; }
 
     /// <summary>Images per step of <see cref="FitnessSteps"/>.</summary>
     public int FitnessTuningBatchSize { get; init; } = 64;

@@ -51,23 +51,37 @@ public sealed class FitnessTuningTests
         Assert.Empty(tuning.Intersect(validation));
     }
 
-    [Fact]
-    public void Zero_steps_score_the_recalibrated_candidate_and_negative_steps_are_refused()
+    [Theory]
+    [InlineData(0)]
+    [InlineData(10)]
+    public void The_search_scores_candidates_after_the_configured_steps(int steps)
     {
-        var options = PipelineTests.Small(PruningStrategy.Acp, targetMacs: 0.4) with { Epochs = 0, FitnessSteps = 0 };
-        var model = TrainedSmallCnn.Model();
-        var result = PruningPipeline.Run(model, TrainedSmallCnn.Data(), options);
+        var options = PipelineTests.Small(PruningStrategy.Acp, targetMacs: 0.4) with { Epochs = 0, FitnessSteps = steps };
+        var result = PruningPipeline.Run(TrainedSmallCnn.Model(), TrainedSmallCnn.Data(), options);
 
-        // With no tuning, the chosen candidate's fitness is exactly its recalibrated score on the fitness images.
+        // The logged fitness of the chosen structure is reproduced from its keep-sets by the same tuning (or none).
+        var original = TrainedSmallCnn.Model();
         var data = RunData.Split(TrainedSmallCnn.Data(), options);
-        var chosen = result.Widths.Select(w => w.PrunedWidth).ToArray();
-        var best = result.Candidates.First(c => c.Widths.SequenceEqual(chosen));
-        Assert.Equal(result.Candidates.Max(c => c.Accuracy), best.Accuracy);
-        var rescored = CandidateBuilder.Score(Network.Build(result.Model), data.Fitness, default);
-        Assert.Equal(best.Correct, rescored.Correct);
+        var analysis = ChannelAnalysis.Run(original);
+        var pruned = ChannelSurgery.Apply(analysis, result.Keep).Model;
+        var builder = new CandidateBuilder(analysis, ChannelRanking.L1(analysis, analysis.PrunableGroups), data.Recalibration, options.Seed);
+        var candidate = steps == 0
+            ? builder.Recalibrated(pruned, default)
+            : builder.Tuned(pruned, new FitnessTuner(Network.Build(original, options.Seed), data.FitnessTuning, options, default), default);
+        var expected = CandidateBuilder.Score(candidate, data.Fitness, default);
 
-        Assert.Throws<ArgumentException>(() => (options with { FitnessSteps = -1 }).Validate());
+        var chosen = result.Widths.Select(w => w.PrunedWidth).ToArray();
+        var logged = result.Candidates.First(c => c.Widths.SequenceEqual(chosen));
+        Assert.Equal(result.Candidates.Max(c => c.Accuracy), logged.Accuracy);
+        Assert.Equal(expected.Correct, logged.Correct);
+        // And the steps changed what was scored: the untuned candidate scores differently.
+        var untuned = CandidateBuilder.Score(builder.Recalibrated(pruned, default), data.Fitness, default);
+        Assert.Equal(steps == 0, untuned.Correct == logged.Correct);
     }
+
+    [Fact]
+    public void Negative_steps_are_refused() =>
+        Assert.Throws<ArgumentException>(() => (Options() with { FitnessSteps = -1 }).Validate());
 
     private sealed class ReadLog(IImageDataset inner) : IImageDataset
     {
