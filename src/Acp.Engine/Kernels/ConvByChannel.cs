@@ -124,10 +124,10 @@ internal static unsafe partial class ConvByChannel
                     for (var oh = oh0; oh < oh1;)
                     {
                         // Rows shorter than 14 outputs run two at a time (7 positions from each) through the 14-position
-                        // tiles, so every weight vector loaded feeds 14 multiply-adds; an odd last row pairs with the
-                        // row before it, whose outputs are recomputed identically.
-                        var paired = outW < 14 && oh1 - oh0 >= 2;
-                        var first = paired ? Math.Min(oh, oh1 - 2) : oh;
+                        // tiles, so every weight vector loaded feeds 14 multiply-adds; an odd last row runs alone
+                        // (pairing it with the row before would recompute a seventh of a 7-row image).
+                        var paired = outW < 14 && oh1 - oh >= 2;
+                        var first = oh;
                         var second = paired ? first + 1 : first;
                         var row = canvas + (long)first * strideH * c.Width;
                         var nextRow = canvas + (long)second * strideH * c.Width;
@@ -152,7 +152,7 @@ internal static unsafe partial class ConvByChannel
                             }
                             v += vectors;
                         }
-                        oh = first + (paired ? 2 : 1);
+                        oh += paired ? 2 : 1;
                     }
                 }
             });
@@ -581,6 +581,10 @@ internal static unsafe partial class ConvByChannel
             int width = Width, inW = w, inH = h, top = pt, height = Height, plane = Plane;
             var vectors = (width + 15) / 16;
             var tail = Vector512.LessThan(Vector512<int>.Indices, Vector512.Create(width - (vectors - 1) * 16)).AsSingle();
+            // The lanes that hold input columns are the same on every line: masks for the first few vectors once.
+            const int KeptMasks = 8;
+            var masks = stackalloc Vector512<float>[KeptMasks];
+            for (var j = 0; j < Math.Min(vectors, KeptMasks); j++) masks[j] = ColumnMask(j, left, count);
             for (var c = 0; c < channels; c++)
             {
                 var planeAt = dst + c * stride;
@@ -598,15 +602,21 @@ internal static unsafe partial class ConvByChannel
                     var row = src + (long)ih * inW - left;
                     for (var j = 0; j < vectors; j++)
                     {
-                        var column = Vector512<int>.Indices + Vector512.Create(16 * j - left);
-                        var inside = Vector512.GreaterThanOrEqual(column, Vector512<int>.Zero) & Vector512.LessThan(column, Vector512.Create(count));
-                        var v = Avx512F.MaskLoad(row + 16 * j, inside.AsSingle(), Vector512<float>.Zero);
+                        var inside = j < KeptMasks ? masks[j] : ColumnMask(j, left, count);
+                        var v = Avx512F.MaskLoad(row + 16 * j, inside, Vector512<float>.Zero);
                         if (j < vectors - 1) v.Store(line + 16 * j);
                         else Avx512F.MaskStore(line + 16 * j, tail, v);
                     }
                 }
                 if (r1 == height) ConvSimd.Zero(planeAt + (long)height * width, plane - height * width);
             }
+        }
+
+        /// <summary>Lanes of canvas vector j (columns 16j…16j + 15) that hold input columns 0…count − 1, shifted by left.</summary>
+        private static Vector512<float> ColumnMask(int j, int left, int count)
+        {
+            var column = Vector512<int>.Indices + Vector512.Create(16 * j - left);
+            return (Vector512.GreaterThanOrEqual(column, Vector512<int>.Zero) & Vector512.LessThan(column, Vector512.Create(count))).AsSingle();
         }
     }
 }
