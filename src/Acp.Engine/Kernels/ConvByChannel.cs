@@ -63,12 +63,15 @@ internal static unsafe partial class ConvByChannel
     /// <summary>Whether the forward pass of g runs here.</summary>
     public static bool Applies(in ConvGeometry g) =>
         Vector512.IsHardwareAccelerated && Avx512F.IsSupported && g.StrideW is 1 or 2 && g.OutWidth >= 7 && g.KernelHeight * g.KernelWidth > 1 &&
-        g.InChannelsPerGroup >= 2 && g.OutChannelsPerGroup >= 16 &&
+        g.OutChannelsPerGroup >= 16 &&
         // One image's canvas plus its transposed gradient (the filter pass holds both).
         (long)RoundUp(g.InChannelsPerGroup, 8) * new Canvas(g).Plane + (long)g.OutHeight * g.OutWidth * RoundUp(g.OutChannelsPerGroup, 64) <= ScratchLimit;
 
-    /// <summary>Whether the filter gradient of g runs here (the filter tile needs unit horizontal dilation).</summary>
-    public static bool FilterApplies(in ConvGeometry g) => Applies(g) && g.DilationW == 1;
+    /// <summary>
+    /// Whether the filter gradient of g runs here (the filter tile needs unit horizontal dilation, and reads input
+    /// channels in groups of 2–8, so a single one would waste most of it).
+    /// </summary>
+    public static bool FilterApplies(in ConvGeometry g) => Applies(g) && g.DilationW == 1 && g.InChannelsPerGroup >= 2;
 
     /// <summary>y = conv(x) + bias (<see cref="Applies"/>).</summary>
     public static void Forward(ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y, ConvEpilogue epilogue = default) =>

@@ -71,11 +71,15 @@ internal static class ConvCases
             ["by-channel 48 channels 7x7 batch1"] = MakeConv(1, 24, 7, 7, 48, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1),
             ["by-channel 36 channels stride2 to 7x7"] = MakeConv(1, 20, 14, 13, 36, 3, 3, 2, 2, 1, 1, 1, 1),
             ["by-channel 16 channels 12 wide 5 rows"] = MakeConv(3, 5, 5, 12, 16, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1),
+            // One input channel (a grey-image stem) runs forward by channel; one output channel makes the data
+            // gradient's geometry such a layer.
+            ["by-channel stem 1->24"] = MakeConv(2, 1, 9, 11, 24, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1),
+            ["by-channel 20->1"] = MakeConv(2, 20, 8, 9, 1, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1),
         };
 
         // Random geometries: a seeded stream so the set is fixed, valid by construction.
         var rng = new Random(20240611);
-        for (var i = 0; cases.Count < 48 + 40; i++)
+        for (var i = 0; cases.Count < 50 + 40; i++)
         {
             var groups = rng.Next(4) switch { 0 => 2, 1 => 3, _ => 1 };
             var depthwise = rng.Next(5) == 0;
