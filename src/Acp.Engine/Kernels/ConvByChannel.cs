@@ -124,8 +124,18 @@ internal static unsafe partial class ConvByChannel
                     var rBase = pr is null ? null : pr + yOffset;
                     var vectorCount = ld / 16;
                     var plane = outH * outW;
+                    // While this image's rows compute, the next image's input (most likely this worker's next item)
+                    // is prefetched into L2 a slice per row, so its canvas fill does not stall on memory. Measured
+                    // on 28×28 inputs (forward 16->16: 0.90–0.94× the time); on 14×14 and 7×7 ones it did not pay.
+                    var next = chunks == 1 && n + 1 < batch && c.InPlane >= PrefetchPlane
+                        ? (byte*)(px + ((long)(n + 1) * inChannels + grp * cgi) * c.InPlane) : null;
+                    var nextBytes = (long)cgi * c.InPlane * sizeof(float);
                     for (var oh = oh0; oh < oh1;)
                     {
+                        if (next is not null && Sse.IsSupported)
+                        {
+                            for (long at = nextBytes * (oh - oh0) / (oh1 - oh0) / 64 * 64, end = nextBytes * (oh + 1 - oh0) / (oh1 - oh0); at < end; at += 64) Sse.Prefetch1(next + at);
+                        }
                         // Rows shorter than 14 outputs run two at a time (7 positions from each) through the 14-position
                         // tiles, so every weight vector loaded feeds 14 multiply-adds; an odd last row runs alone
                         // (pairing it with the row before would recompute a seventh of a 7-row image).
@@ -171,6 +181,9 @@ internal static unsafe partial class ConvByChannel
     /// whole 16-position blocks (the rows past the run are garbage it never stores).
     /// </summary>
     private const int TileFloats = 1024;
+
+    /// <summary>Smallest input plane (floats) whose next image the forward pass prefetches.</summary>
+    private const int PrefetchPlane = 400;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void ForwardRun<TStep>(int vectors, int positions, float* src, float* src2, int plane, int* offs, int taps, int channels, float* w, int ld, float* tile)
