@@ -37,8 +37,9 @@ internal readonly struct DoubleStep : IConvStep
 /// <remarks>
 /// The filter gradient uses the same layout the other way round: dy is transposed per tile to [position, channel],
 /// and a register tile of 16–64 output channels × 2–8 input channels × 3 taps of one kernel row accumulates over every
-/// position of a tile of images. Partial sums stay per output channel (no lane folding), each item owns its slot's
-/// share of dw, and all loops run in a fixed order, so the result is deterministic.
+/// position of a tile of images. Partial sums stay per output channel (no lane folding), each item owns its region of
+/// the slot partials, slots are added in slot order, and all loops run in a fixed order, so the result is
+/// deterministic.
 /// </remarks>
 internal static unsafe partial class ConvByChannel
 {
