@@ -75,11 +75,14 @@ internal static class ConvCases
             // gradient's geometry such a layer.
             ["by-channel stem 1->24"] = MakeConv(2, 1, 9, 11, 24, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1),
             ["by-channel 20->1"] = MakeConv(2, 20, 8, 9, 1, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1),
+            // Strided 1×1 projections run forward by channel: odd sizes, a short last row pair, batch 1.
+            ["by-channel 1x1 stride2"] = MakeConv(2, 8, 9, 15, 20, 1, 1, 2, 2),
+            ["by-channel 1x1 stride2 batch1"] = MakeConv(1, 12, 14, 14, 32, 1, 1, 2, 2),
         };
 
         // Random geometries: a seeded stream so the set is fixed, valid by construction.
         var rng = new Random(20240611);
-        for (var i = 0; cases.Count < 50 + 40; i++)
+        for (var i = 0; cases.Count < 52 + 40; i++)
         {
             var groups = rng.Next(4) switch { 0 => 2, 1 => 3, _ => 1 };
             var depthwise = rng.Next(5) == 0;
