@@ -2,6 +2,8 @@
 // on the same ResNet-20-style network (16/32/64 channels, 1x28x28, batch 128). Ratios, not absolute times, are the
 // result: absolute figures drift with the machine's load. Usage:
 //   dotnet run -c Release --project bench/Acp.Bench -- [--model PATH] [--batch 128] [--steps 20] [--threads 2] [--json] [--profile]
+//   (--profile-only: stop after the per-operator profile, without the peers)
+//   dotnet run -c Release --project bench/Acp.Bench -- --kernels [--repeats 9]   (convolution kernels alone, see KernelBench)
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -13,6 +15,12 @@ using Acp.Onnx.Ir;
 using Acp.Onnx.Runtime;
 
 var options = BenchOptions.Parse(args);
+if (args.Contains("--kernels"))
+{
+    var repeats = Array.IndexOf(args, "--repeats") is var r && r >= 0 && r + 1 < args.Length ? int.Parse(args[r + 1], CultureInfo.InvariantCulture) : 9;
+    var only = Array.IndexOf(args, "--only") is var o && o >= 0 && o + 1 < args.Length ? args[o + 1] : null;
+    return KernelBench.Run(options.Batch, repeats, only);
+}
 var model = OnnxModel.Load(options.ModelPath);
 var random = new Random(1);
 var input = new Tensor(options.Batch, 1, 28, 28);
@@ -41,6 +49,11 @@ if (options.Profile)
     for (var i = 0; i < 5; i++) network.Forward(input);
     Console.Error.WriteLine($"Per-operator time over 5 inference passes:{Environment.NewLine}{network.Profile}");
     network.Profile = null;
+    if (args.Contains("--profile-only"))
+    {
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"acp_train_step_ms {trainMs:0.0}"));
+        return 0;
+    }
 }
 network.Training = false;
 var inferMs = Measure(options, () => network.Forward(input));
@@ -154,7 +167,7 @@ internal sealed record BenchOptions(string ModelPath, int Batch, int Steps, int 
             int.Parse(Value("--warmup", "3"), CultureInfo.InvariantCulture),
             int.Parse(Value("--threads", "2"), CultureInfo.InvariantCulture),
             args.Contains("--json"),
-            args.Contains("--profile"));
+            args.Contains("--profile") || args.Contains("--profile-only"));
     }
 
     public static string RepoRoot()

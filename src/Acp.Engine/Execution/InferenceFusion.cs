@@ -187,6 +187,7 @@ internal sealed class InferenceFusion
         {
             Conv2d.Forward(conv.Geometry, conv.Inputs[0]!.Data, _weights, _bias, End.Data, new ConvEpilogue(_residual?.Data, _relu));
             norm.MarkFoldedInference();
+            add?.MarkFoldedInference();
         }
 
         /// <summary>

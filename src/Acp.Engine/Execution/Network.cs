@@ -79,6 +79,7 @@ public sealed class Network
         Parameters = _layers.SelectMany(l => l.TrainableInputs).Distinct().Select(s => new Parameter(s)).ToList();
         BatchNormLayers = _layers.OfType<BatchNormLayer>().ToList();
         _fusedNorms = BatchNormLayers.Where(bn => bn.Outputs.Length == 1).ToDictionary(bn => bn.Outputs[0]);
+        _fusedAdds = _layers.OfType<BinaryLayer>().Where(l => l.Node.OpType == "Add" && l.Outputs.Length == 1).ToDictionary(l => l.Outputs[0]);
         _fusion = InferenceFusion.Build(_layers, _output);
         _trainingFusion = TrainingFusion.Build(_layers, _output);
     }
@@ -88,6 +89,9 @@ public sealed class Network
 
     /// <summary>Normalisations by their output, to find the one a Relu's backward continues into when the pair was fused.</summary>
     private readonly Dictionary<ValueSlot, BatchNormLayer> _fusedNorms;
+
+    /// <summary>Adds by their output, to find the one a Relu's backward continues into when the pair was fused.</summary>
+    private readonly Dictionary<ValueSlot, BinaryLayer> _fusedAdds;
 
     /// <summary>The trainable tensors, in graph order.</summary>
     public IReadOnlyList<Parameter> Parameters { get; }
@@ -178,6 +182,13 @@ public sealed class Network
                     Profile?.Add("BatchNormalization+Relu", forward: true, System.Diagnostics.Stopwatch.GetElapsedTime(started));
                     continue;
                 }
+                if (pairs.AddEndingAt(i) is { } add)
+                {
+                    add.ForwardWithRelu(layer.Outputs[0]);
+                    AfterCompute(layer.Outputs[0]);
+                    Profile?.Add("Add+Relu", forward: true, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                    continue;
+                }
             }
             layer.Forward(Training);
             foreach (var output in layer.Outputs) AfterCompute(output);
@@ -210,11 +221,17 @@ public sealed class Network
                 if (output.ChannelMask is not null) output.ApplyMask(output.ReadGradient());
             }
             var started = Profile is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
-            if (layer is BatchNormLayer { FusedRelu: not null }) continue; // ran with its Relu, just below in forward order
+            if (layer is BatchNormLayer { FusedRelu: not null } or BinaryLayer { FusedRelu: not null }) continue; // ran with its Relu, just below in forward order
             if (layer.Inputs.Length > 0 && layer.Inputs[0] is { } input && _fusedNorms.TryGetValue(input, out var norm) && norm.FusedRelu == layer.Outputs[0])
             {
                 norm.BackwardThroughRelu();
                 Profile?.Add("BatchNormalization+Relu", forward: false, System.Diagnostics.Stopwatch.GetElapsedTime(started));
+                continue;
+            }
+            if (layer.Inputs.Length > 0 && layer.Inputs[0] is { } sum && _fusedAdds.TryGetValue(sum, out var add) && add.FusedRelu == layer.Outputs[0])
+            {
+                add.BackwardThroughRelu();
+                Profile?.Add("Add+Relu", forward: false, System.Diagnostics.Stopwatch.GetElapsedTime(started));
                 continue;
             }
             layer.Backward();

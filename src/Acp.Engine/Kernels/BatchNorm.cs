@@ -1,4 +1,3 @@
-using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 
 namespace Acp.Engine.Kernels;
@@ -12,7 +11,7 @@ namespace Acp.Engine.Kernels;
 /// Per-channel sums are accumulated in double, one channel per task, images in order, so results do not depend on
 /// thread scheduling: training is bit-reproducible for a seed on a given machine.
 /// </remarks>
-public static class BatchNorm
+public static partial class BatchNorm
 {
     /// <summary>
     /// Inference with stored statistics: y = scale[c]·(x − mean[c])/√(var[c] + eps) + bias[c], evaluated as
@@ -39,7 +38,7 @@ public static class BatchNorm
 
     /// <summary>
     /// Training-mode forward with batch statistics. Per channel, over the m = n·hw values:
-    /// μ = (1/m)·Σ x, σ²_B = (1/m)·Σ (x − μ)² (biased, two passes, double accumulation),
+    /// μ = (1/m)·Σ x, σ²_B = (1/m)·Σ (x − μ)² (biased; per-plane two-sweep moments merged pairwise, in double),
     /// savedMean[c] = μ, savedInvStd[c] = 1/√(σ²_B + eps), y = scale[c]·(x − μ)·savedInvStd[c] + bias[c].
     /// The normalisation uses the float values written to savedMean/savedInvStd, so <see cref="Backward"/> sees
     /// exactly the statistics the forward used. y may be x.
@@ -69,35 +68,50 @@ public static class BatchNorm
         }
 
         var m = (double)n * hw;
+        var width = ChooseWidth();
         ElementwiseParallel.For(c, (long)n * hw, ch =>
         {
-            var sum = 0.0;
-            for (var i = 0; i < n; i++)
+            // One read of each plane: its own sum and M2 = Σ (x − plane mean)² (two sweeps while it is in L1, as
+            // accurate as the two-pass formula; E[x²] − μ² cancels catastrophically when |μ| ≫ σ, as after a
+            // convolution with a large bias), merged into the channel's running (count, mean, M2) with Chan et al.'s
+            // pairwise formula, images in order.
+            double mean = 0, m2 = 0, seen = 0;
+            unsafe
             {
-                sum += DoubleReductions.Sum(x.AsSpan((i * c + ch) * hw, hw));
+                fixed (float* px = x)
+                {
+                    for (var i = 0; i < n; i++)
+                    {
+                        PlaneMoments(px + (long)(i * c + ch) * hw, hw, width, out var planeSum, out var planeM2);
+                        var planeMean = planeSum / hw;
+                        var total = seen + hw;
+                        var delta = planeMean - mean;
+                        mean += delta * hw / total;
+                        m2 += planeM2 + delta * delta * seen * hw / total;
+                        seen = total;
+                    }
+                }
             }
 
-            // Two passes (mean, then squared deviations) instead of E[x²] − μ², which cancels catastrophically
-            // when |μ| ≫ σ, as it does after a convolution with a large bias.
-            var mu = sum / m;
-            var squares = 0.0;
-            for (var i = 0; i < n; i++)
-            {
-                squares += DoubleReductions.SumOfSquaredDeviations(x.AsSpan((i * c + ch) * hw, hw), mu);
-            }
-
-            savedMean[ch] = (float)mu;
-            savedInvStd[ch] = (float)(1.0 / Math.Sqrt(squares / m + eps));
+            savedMean[ch] = (float)mean;
+            savedInvStd[ch] = (float)(1.0 / Math.Sqrt(m2 / m + eps));
         });
 
-        ElementwiseParallel.For(n * c, hw, plane =>
+        var planes = PlanesPerItem(hw);
+        ElementwiseParallel.For(CeilDiv(n * c, planes), (long)planes * hw, item =>
         {
-            var ch = plane % c;
-            var span = y.AsSpan(plane * hw, hw);
-            // Subtract first, then scale: folding to a·x + b would cancel the same way the one-pass variance does.
-            TensorPrimitives.Subtract(x.AsSpan(plane * hw, hw), savedMean[ch], span);
-            ElementwiseMath.Affine(span, (float)((double)scale[ch] * savedInvStd[ch]), bias[ch], span);
-            if (relu) TensorPrimitives.Max(span, 0f, span);
+            unsafe
+            {
+                fixed (float* px = x, py = y)
+                {
+                    for (var plane = item * planes; plane < Math.Min(n * c, (item + 1) * planes); plane++)
+                    {
+                        var ch = plane % c;
+                        PlaneNormalize(px + (long)plane * hw, hw, savedMean[ch], (float)((double)scale[ch] * savedInvStd[ch]), bias[ch], relu,
+                            py + (long)plane * hw, width);
+                    }
+                }
+            }
         });
     }
 
@@ -194,26 +208,26 @@ public static class BatchNorm
         var k1 = new float[c];
         var k2 = new float[c];
         var k3 = new float[c];
+        var width = ChooseWidth();
         ElementwiseParallel.For(c, 2L * n * hw, ch =>
         {
             double mu = savedMean[ch], s = savedInvStd[ch];
             double sumDy = 0, sumDyCentered = 0;
-            // With a ReLU after the normalisation, each plane's gated gradient goes through a plane-sized scratch (in
-            // cache), so the reductions see exactly the values a separate ReLU pass would have written.
-            var gated = reluOutput is null ? null : System.Buffers.ArrayPool<float>.Shared.Rent(hw);
-            for (var i = 0; i < n; i++)
+            unsafe
             {
-                var offset = (i * c + ch) * hw;
-                ReadOnlySpan<float> g = dy.AsSpan(offset, hw);
-                if (gated is not null)
+                // With a ReLU after the normalisation, dy is gated by the ReLU's output as it is read: the sums see
+                // exactly the values a separate ReLU pass would have written.
+                fixed (float* pdy = dy, px = x, pr = reluOutput)
                 {
-                    ReluGate(reluOutput.AsSpan(offset, hw), g, gated.AsSpan(0, hw));
-                    g = gated.AsSpan(0, hw);
+                    for (var i = 0; i < n; i++)
+                    {
+                        var offset = (long)(i * c + ch) * hw;
+                        PlaneGradientSums(pdy + offset, px + offset, pr is null ? null : pr + offset, hw, mu, width, out var planeDy, out var planeCentered);
+                        sumDy += planeDy;
+                        sumDyCentered += planeCentered;
+                    }
                 }
-                sumDy += DoubleReductions.Sum(g);
-                sumDyCentered += DoubleReductions.DotWithDeviations(g, x.AsSpan(offset, hw), mu);
             }
-            if (gated is not null) System.Buffers.ArrayPool<float>.Shared.Return(gated);
 
             if (dbias is not null)
             {
@@ -237,46 +251,32 @@ public static class BatchNorm
             return;
         }
 
-        ElementwiseParallel.For(n * c, 3L * hw, plane =>
+        var planes = PlanesPerItem(hw);
+        ElementwiseParallel.For(CeilDiv(n * c, planes), 3L * planes * hw, item =>
         {
-            var ch = plane % c;
-            var mu = savedMean[ch];
-            // A small scratch chunk keeps (x − μ) out of dx until dy and x of that chunk have been read, so dx may
-            // alias either input; the chunk stays in L1.
-            Span<float> centered = stackalloc float[256];
-            Span<float> gate = stackalloc float[256];
-            for (var start = 0; start < hw; start += centered.Length)
+            unsafe
             {
-                var len = Math.Min(centered.Length, hw - start);
-                var t = centered[..len];
-                var offset = plane * hw + start;
-                scoped ReadOnlySpan<float> g = dy.AsSpan(offset, len);
-                if (reluOutput is not null)
+                fixed (float* pdy = dy, px = x, pr = reluOutput, pdx = dx)
                 {
-                    ReluGate(reluOutput.AsSpan(offset, len), g, gate[..len]);
-                    g = gate[..len];
+                    for (var plane = item * planes; plane < Math.Min(n * c, (item + 1) * planes); plane++)
+                    {
+                        var ch = plane % c;
+                        var offset = (long)plane * hw;
+                        PlaneInputGradient(pdy + offset, px + offset, pr is null ? null : pr + offset, hw, savedMean[ch], k1[ch], k2[ch], k3[ch],
+                            pdx + offset, width);
+                    }
                 }
-                TensorPrimitives.Subtract(x.AsSpan(offset, len), mu, t);
-                ElementwiseMath.Affine(t, k2[ch], k3[ch], t);
-                TensorPrimitives.MultiplyAdd(g, k1[ch], t, dx.AsSpan(offset, len));
             }
         });
     }
 
-    /// <summary>g[i] = dy[i] where y[i] &gt; 0, else 0 (ReLU's gradient read off its output).</summary>
-    private static void ReluGate(ReadOnlySpan<float> y, ReadOnlySpan<float> dy, Span<float> g)
-    {
-        var i = 0;
-        if (Vector512.IsHardwareAccelerated)
-        {
-            for (; i <= y.Length - Vector512<float>.Count; i += Vector512<float>.Count)
-            {
-                var open = Vector512.GreaterThan(Vector512.Create(y.Slice(i, Vector512<float>.Count)), Vector512<float>.Zero);
-                Vector512.BitwiseAnd(open, Vector512.Create(dy.Slice(i, Vector512<float>.Count))).CopyTo(g.Slice(i, Vector512<float>.Count));
-            }
-        }
-        for (; i < y.Length; i++) g[i] = y[i] > 0f ? dy[i] : 0f;
-    }
+    /// <summary>
+    /// Planes per parallel work item of the elementwise passes: about 4 Ki floats, so 7×7 planes do not pay a
+    /// delegate call and a scheduling step for every 49 values.
+    /// </summary>
+    private static int PlanesPerItem(int hw) => Math.Max(1, 4096 / Math.Max(1, hw));
+
+    private static int CeilDiv(int a, int b) => (a + b - 1) / b;
 
     private static long CheckGeometry(int n, int c, int hw)
     {

@@ -13,7 +13,8 @@ namespace Acp.Engine.Kernels;
 /// <para>Paths, chosen per layer from the geometry alone (<see cref="Choose"/>):</para>
 /// <list type="bullet">
 /// <item>one input channel per group (depthwise, any channel multiplier): <see cref="ConvDepthwise"/>, a direct SIMD
-/// kernel on padded, phase-split planes;</item>
+/// kernel on padded, phase-split planes, except the forward pass of an ungrouped layer that the by-channel kernel
+/// takes (a stem over one input channel);</item>
 /// <item>AVX-512 machines, ≥ 16 output channels per group, ≥ 7 output columns, horizontal stride 1 or 2:
 /// <see cref="ConvByChannel"/>, a register-blocked direct kernel vectorised over output channels (the ResNet layers);</item>
 /// <item>other stride-1 layers with ≥ 8 output channels per group on AVX-512: <see cref="ConvDirect"/>, vectorised
@@ -73,7 +74,9 @@ public static unsafe class Conv2d
         }
         if (g.Batch == 0) return;
 
-        if (ConvDepthwise.Applies(g))
+        // An ungrouped layer over one input channel (a stem over grey images) is formally depthwise, but its 16+
+        // outputs per pixel suit the by-channel tile: 1->16 at 28x28 measured 1.95 ms there against 2.9 ms.
+        if (ConvDepthwise.Applies(g) && !(g.Groups == 1 && ConvByChannel.Applies(g)))
         {
             ConvDepthwise.Forward(g, x, w, bias, y);
             epilogue.ApplyToOutput(y, g.Batch, g.OutChannels, g.OutHeight * g.OutWidth);

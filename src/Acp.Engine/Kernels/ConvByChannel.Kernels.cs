@@ -5,71 +5,28 @@ namespace Acp.Engine.Kernels;
 
 // Register tiles of ConvByChannel, fully unrolled: the JIT keeps an accumulator in its own zmm register only when it
 // is a separate local, so there is one method per shape. The bodies were generated mechanically and follow one
-// pattern; keep it when editing. Forward tiles: (16-channel vectors × positions) = 4×7, 2×14, 2×7, 1×28, 1×14, 1×7.
+// pattern; keep it when editing. Forward tiles: (16-channel vectors × positions) = 2×14, 2×7, 1×28, 1×14, 1×7
+// (the 14-position tiles read their second 7 positions from a second pointer, so they can cover two short rows).
 // Filter tiles: (vectors × input channels × 3 taps) = 4×2×3, 2×4×3, 1×8×3.
 internal static unsafe partial class ConvByChannel
 {
     /// <summary>
-    /// Forward tile: 64 output channels × 7 positions of one output row. tile[p·64 + o] = Σ_ci Σ_t
-    /// w[(ci·taps + t)·ld + o] · src[ci·plane + offs[t] + p·step].
+    /// Forward tile: 32 output channels × 14 positions, the first 7 at src and the last 7 at src2 (the rest of one
+    /// output row, or the next row). tile[p·32 + o] = Σ_ci Σ_t w[(ci·taps + t)·ld + o] · s_p[ci·plane + offs[t]],
+    /// s_p = src + p·step for p &lt; 7, src2 + (p − 7)·step otherwise.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Forward4x7<TStep>(float* src, int plane, int* offs, int taps, int channels, float* w, int ld, float* tile)
-        where TStep : struct, IConvStep
-    {
-        Vector512<float> a0_0 = default; Vector512<float> a0_1 = default; Vector512<float> a0_2 = default; Vector512<float> a0_3 = default; Vector512<float> a0_4 = default; Vector512<float> a0_5 = default; Vector512<float> a0_6 = default;
-        Vector512<float> a1_0 = default; Vector512<float> a1_1 = default; Vector512<float> a1_2 = default; Vector512<float> a1_3 = default; Vector512<float> a1_4 = default; Vector512<float> a1_5 = default; Vector512<float> a1_6 = default;
-        Vector512<float> a2_0 = default; Vector512<float> a2_1 = default; Vector512<float> a2_2 = default; Vector512<float> a2_3 = default; Vector512<float> a2_4 = default; Vector512<float> a2_5 = default; Vector512<float> a2_6 = default;
-        Vector512<float> a3_0 = default; Vector512<float> a3_1 = default; Vector512<float> a3_2 = default; Vector512<float> a3_3 = default; Vector512<float> a3_4 = default; Vector512<float> a3_5 = default; Vector512<float> a3_6 = default;
-        for (var ci = 0; ci < channels; ci++, src += plane)
-        {
-            for (var t = 0; t < taps; t++, w += ld)
-            {
-                var s = src + offs[t];
-                var w0 = Vector512.Load(w + 0);
-                var w1 = Vector512.Load(w + 16);
-                var w2 = Vector512.Load(w + 32);
-                var w3 = Vector512.Load(w + 48);
-                var b0 = Vector512.Create(s[0]);
-                a0_0 = Vector512.FusedMultiplyAdd(w0, b0, a0_0); a1_0 = Vector512.FusedMultiplyAdd(w1, b0, a1_0); a2_0 = Vector512.FusedMultiplyAdd(w2, b0, a2_0); a3_0 = Vector512.FusedMultiplyAdd(w3, b0, a3_0);
-                var b1 = Vector512.Create(s[1 * TStep.Value]);
-                a0_1 = Vector512.FusedMultiplyAdd(w0, b1, a0_1); a1_1 = Vector512.FusedMultiplyAdd(w1, b1, a1_1); a2_1 = Vector512.FusedMultiplyAdd(w2, b1, a2_1); a3_1 = Vector512.FusedMultiplyAdd(w3, b1, a3_1);
-                var b2 = Vector512.Create(s[2 * TStep.Value]);
-                a0_2 = Vector512.FusedMultiplyAdd(w0, b2, a0_2); a1_2 = Vector512.FusedMultiplyAdd(w1, b2, a1_2); a2_2 = Vector512.FusedMultiplyAdd(w2, b2, a2_2); a3_2 = Vector512.FusedMultiplyAdd(w3, b2, a3_2);
-                var b3 = Vector512.Create(s[3 * TStep.Value]);
-                a0_3 = Vector512.FusedMultiplyAdd(w0, b3, a0_3); a1_3 = Vector512.FusedMultiplyAdd(w1, b3, a1_3); a2_3 = Vector512.FusedMultiplyAdd(w2, b3, a2_3); a3_3 = Vector512.FusedMultiplyAdd(w3, b3, a3_3);
-                var b4 = Vector512.Create(s[4 * TStep.Value]);
-                a0_4 = Vector512.FusedMultiplyAdd(w0, b4, a0_4); a1_4 = Vector512.FusedMultiplyAdd(w1, b4, a1_4); a2_4 = Vector512.FusedMultiplyAdd(w2, b4, a2_4); a3_4 = Vector512.FusedMultiplyAdd(w3, b4, a3_4);
-                var b5 = Vector512.Create(s[5 * TStep.Value]);
-                a0_5 = Vector512.FusedMultiplyAdd(w0, b5, a0_5); a1_5 = Vector512.FusedMultiplyAdd(w1, b5, a1_5); a2_5 = Vector512.FusedMultiplyAdd(w2, b5, a2_5); a3_5 = Vector512.FusedMultiplyAdd(w3, b5, a3_5);
-                var b6 = Vector512.Create(s[6 * TStep.Value]);
-                a0_6 = Vector512.FusedMultiplyAdd(w0, b6, a0_6); a1_6 = Vector512.FusedMultiplyAdd(w1, b6, a1_6); a2_6 = Vector512.FusedMultiplyAdd(w2, b6, a2_6); a3_6 = Vector512.FusedMultiplyAdd(w3, b6, a3_6);
-            }
-        }
-        a0_0.Store(tile + 0); a1_0.Store(tile + 16); a2_0.Store(tile + 32); a3_0.Store(tile + 48);
-        a0_1.Store(tile + 64); a1_1.Store(tile + 80); a2_1.Store(tile + 96); a3_1.Store(tile + 112);
-        a0_2.Store(tile + 128); a1_2.Store(tile + 144); a2_2.Store(tile + 160); a3_2.Store(tile + 176);
-        a0_3.Store(tile + 192); a1_3.Store(tile + 208); a2_3.Store(tile + 224); a3_3.Store(tile + 240);
-        a0_4.Store(tile + 256); a1_4.Store(tile + 272); a2_4.Store(tile + 288); a3_4.Store(tile + 304);
-        a0_5.Store(tile + 320); a1_5.Store(tile + 336); a2_5.Store(tile + 352); a3_5.Store(tile + 368);
-        a0_6.Store(tile + 384); a1_6.Store(tile + 400); a2_6.Store(tile + 416); a3_6.Store(tile + 432);
-    }
-
-    /// <summary>
-    /// Forward tile: 32 output channels × 14 positions of one output row. tile[p·32 + o] = Σ_ci Σ_t
-    /// w[(ci·taps + t)·ld + o] · src[ci·plane + offs[t] + p·step].
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Forward2x14<TStep>(float* src, int plane, int* offs, int taps, int channels, float* w, int ld, float* tile)
+    private static void Forward2x14<TStep>(float* src, float* src2, int plane, int* offs, int taps, int channels, float* w, int ld, float* tile)
         where TStep : struct, IConvStep
     {
         Vector512<float> a0_0 = default; Vector512<float> a0_1 = default; Vector512<float> a0_2 = default; Vector512<float> a0_3 = default; Vector512<float> a0_4 = default; Vector512<float> a0_5 = default; Vector512<float> a0_6 = default; Vector512<float> a0_7 = default; Vector512<float> a0_8 = default; Vector512<float> a0_9 = default; Vector512<float> a0_10 = default; Vector512<float> a0_11 = default; Vector512<float> a0_12 = default; Vector512<float> a0_13 = default;
         Vector512<float> a1_0 = default; Vector512<float> a1_1 = default; Vector512<float> a1_2 = default; Vector512<float> a1_3 = default; Vector512<float> a1_4 = default; Vector512<float> a1_5 = default; Vector512<float> a1_6 = default; Vector512<float> a1_7 = default; Vector512<float> a1_8 = default; Vector512<float> a1_9 = default; Vector512<float> a1_10 = default; Vector512<float> a1_11 = default; Vector512<float> a1_12 = default; Vector512<float> a1_13 = default;
-        for (var ci = 0; ci < channels; ci++, src += plane)
+        for (var ci = 0; ci < channels; ci++, src += plane, src2 += plane)
         {
             for (var t = 0; t < taps; t++, w += ld)
             {
                 var s = src + offs[t];
+                var s2 = src2 + offs[t];
                 var w0 = Vector512.Load(w + 0);
                 var w1 = Vector512.Load(w + 16);
                 var b0 = Vector512.Create(s[0]);
@@ -86,19 +43,19 @@ internal static unsafe partial class ConvByChannel
                 a0_5 = Vector512.FusedMultiplyAdd(w0, b5, a0_5); a1_5 = Vector512.FusedMultiplyAdd(w1, b5, a1_5);
                 var b6 = Vector512.Create(s[6 * TStep.Value]);
                 a0_6 = Vector512.FusedMultiplyAdd(w0, b6, a0_6); a1_6 = Vector512.FusedMultiplyAdd(w1, b6, a1_6);
-                var b7 = Vector512.Create(s[7 * TStep.Value]);
+                var b7 = Vector512.Create(s2[0 * TStep.Value]);
                 a0_7 = Vector512.FusedMultiplyAdd(w0, b7, a0_7); a1_7 = Vector512.FusedMultiplyAdd(w1, b7, a1_7);
-                var b8 = Vector512.Create(s[8 * TStep.Value]);
+                var b8 = Vector512.Create(s2[1 * TStep.Value]);
                 a0_8 = Vector512.FusedMultiplyAdd(w0, b8, a0_8); a1_8 = Vector512.FusedMultiplyAdd(w1, b8, a1_8);
-                var b9 = Vector512.Create(s[9 * TStep.Value]);
+                var b9 = Vector512.Create(s2[2 * TStep.Value]);
                 a0_9 = Vector512.FusedMultiplyAdd(w0, b9, a0_9); a1_9 = Vector512.FusedMultiplyAdd(w1, b9, a1_9);
-                var b10 = Vector512.Create(s[10 * TStep.Value]);
+                var b10 = Vector512.Create(s2[3 * TStep.Value]);
                 a0_10 = Vector512.FusedMultiplyAdd(w0, b10, a0_10); a1_10 = Vector512.FusedMultiplyAdd(w1, b10, a1_10);
-                var b11 = Vector512.Create(s[11 * TStep.Value]);
+                var b11 = Vector512.Create(s2[4 * TStep.Value]);
                 a0_11 = Vector512.FusedMultiplyAdd(w0, b11, a0_11); a1_11 = Vector512.FusedMultiplyAdd(w1, b11, a1_11);
-                var b12 = Vector512.Create(s[12 * TStep.Value]);
+                var b12 = Vector512.Create(s2[5 * TStep.Value]);
                 a0_12 = Vector512.FusedMultiplyAdd(w0, b12, a0_12); a1_12 = Vector512.FusedMultiplyAdd(w1, b12, a1_12);
-                var b13 = Vector512.Create(s[13 * TStep.Value]);
+                var b13 = Vector512.Create(s2[6 * TStep.Value]);
                 a0_13 = Vector512.FusedMultiplyAdd(w0, b13, a0_13); a1_13 = Vector512.FusedMultiplyAdd(w1, b13, a1_13);
             }
         }
@@ -264,19 +221,21 @@ internal static unsafe partial class ConvByChannel
     }
 
     /// <summary>
-    /// Forward tile: 16 output channels × 14 positions of one output row. tile[p·16 + o] = Σ_ci Σ_t
-    /// w[(ci·taps + t)·ld + o] · src[ci·plane + offs[t] + p·step].
+    /// Forward tile: 16 output channels × 14 positions, the first 7 at src and the last 7 at src2 (the rest of one
+    /// output row, or the next row). tile[p·16 + o] = Σ_ci Σ_t w[(ci·taps + t)·ld + o] · s_p[ci·plane + offs[t]],
+    /// s_p = src + p·step for p &lt; 7, src2 + (p − 7)·step otherwise.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Forward1x14<TStep>(float* src, int plane, int* offs, int taps, int channels, float* w, int ld, float* tile)
+    private static void Forward1x14<TStep>(float* src, float* src2, int plane, int* offs, int taps, int channels, float* w, int ld, float* tile)
         where TStep : struct, IConvStep
     {
         Vector512<float> a0_0 = default; Vector512<float> a0_1 = default; Vector512<float> a0_2 = default; Vector512<float> a0_3 = default; Vector512<float> a0_4 = default; Vector512<float> a0_5 = default; Vector512<float> a0_6 = default; Vector512<float> a0_7 = default; Vector512<float> a0_8 = default; Vector512<float> a0_9 = default; Vector512<float> a0_10 = default; Vector512<float> a0_11 = default; Vector512<float> a0_12 = default; Vector512<float> a0_13 = default;
-        for (var ci = 0; ci < channels; ci++, src += plane)
+        for (var ci = 0; ci < channels; ci++, src += plane, src2 += plane)
         {
             for (var t = 0; t < taps; t++, w += ld)
             {
                 var s = src + offs[t];
+                var s2 = src2 + offs[t];
                 var w0 = Vector512.Load(w + 0);
                 var b0 = Vector512.Create(s[0]);
                 a0_0 = Vector512.FusedMultiplyAdd(w0, b0, a0_0);
@@ -292,19 +251,19 @@ internal static unsafe partial class ConvByChannel
                 a0_5 = Vector512.FusedMultiplyAdd(w0, b5, a0_5);
                 var b6 = Vector512.Create(s[6 * TStep.Value]);
                 a0_6 = Vector512.FusedMultiplyAdd(w0, b6, a0_6);
-                var b7 = Vector512.Create(s[7 * TStep.Value]);
+                var b7 = Vector512.Create(s2[0 * TStep.Value]);
                 a0_7 = Vector512.FusedMultiplyAdd(w0, b7, a0_7);
-                var b8 = Vector512.Create(s[8 * TStep.Value]);
+                var b8 = Vector512.Create(s2[1 * TStep.Value]);
                 a0_8 = Vector512.FusedMultiplyAdd(w0, b8, a0_8);
-                var b9 = Vector512.Create(s[9 * TStep.Value]);
+                var b9 = Vector512.Create(s2[2 * TStep.Value]);
                 a0_9 = Vector512.FusedMultiplyAdd(w0, b9, a0_9);
-                var b10 = Vector512.Create(s[10 * TStep.Value]);
+                var b10 = Vector512.Create(s2[3 * TStep.Value]);
                 a0_10 = Vector512.FusedMultiplyAdd(w0, b10, a0_10);
-                var b11 = Vector512.Create(s[11 * TStep.Value]);
+                var b11 = Vector512.Create(s2[4 * TStep.Value]);
                 a0_11 = Vector512.FusedMultiplyAdd(w0, b11, a0_11);
-                var b12 = Vector512.Create(s[12 * TStep.Value]);
+                var b12 = Vector512.Create(s2[5 * TStep.Value]);
                 a0_12 = Vector512.FusedMultiplyAdd(w0, b12, a0_12);
-                var b13 = Vector512.Create(s[13 * TStep.Value]);
+                var b13 = Vector512.Create(s2[6 * TStep.Value]);
                 a0_13 = Vector512.FusedMultiplyAdd(w0, b13, a0_13);
             }
         }

@@ -65,11 +65,24 @@ internal static class ConvCases
             ["by-channel 32 channels"] = MakeConv(2, 4, 5, 15, 32, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1),
             ["by-channel 5x5 dilated"] = MakeConv(2, 4, 12, 16, 16, 5, 5, 1, 1, 4, 3, 2, 5, dh: 2, dw: 2),
             ["by-channel kernel 4 wide"] = MakeConv(2, 3, 7, 12, 32, 2, 4, 1, 1, 0, 2, 1, 1),
+            // Rows narrower than 14 outputs run in pairs through the 14-position tiles: odd heights (the last pair
+            // overlaps), batch 1 (row chunks of odd length), channel counts that leave a single 16-channel vector.
+            ["by-channel 64 channels 7x7"] = MakeConv(2, 64, 7, 7, 64, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1),
+            ["by-channel 48 channels 7x7 batch1"] = MakeConv(1, 24, 7, 7, 48, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1),
+            ["by-channel 36 channels stride2 to 7x7"] = MakeConv(1, 20, 14, 13, 36, 3, 3, 2, 2, 1, 1, 1, 1),
+            ["by-channel 16 channels 12 wide 5 rows"] = MakeConv(3, 5, 5, 12, 16, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1),
+            // One input channel (a grey-image stem) runs forward by channel; one output channel makes the data
+            // gradient's geometry such a layer.
+            ["by-channel stem 1->24"] = MakeConv(2, 1, 9, 11, 24, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1),
+            ["by-channel 20->1"] = MakeConv(2, 20, 8, 9, 1, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1),
+            // Strided 1×1 projections run forward by channel: odd sizes, a short last row pair, batch 1.
+            ["by-channel 1x1 stride2"] = MakeConv(2, 8, 9, 15, 20, 1, 1, 2, 2),
+            ["by-channel 1x1 stride2 batch1"] = MakeConv(1, 12, 14, 14, 32, 1, 1, 2, 2),
         };
 
         // Random geometries: a seeded stream so the set is fixed, valid by construction.
         var rng = new Random(20240611);
-        for (var i = 0; cases.Count < 44 + 40; i++)
+        for (var i = 0; cases.Count < 52 + 40; i++)
         {
             var groups = rng.Next(4) switch { 0 => 2, 1 => 3, _ => 1 };
             var depthwise = rng.Next(5) == 0;

@@ -7,7 +7,7 @@ using Acp.Onnx.Tests.Support;
 namespace Acp.Engine.Tests.Networks;
 
 /// <summary>
-/// Training-mode BatchNormalization → Relu fusion promises the same bits as the unfused nodes (which the PyTorch
+/// Training-mode BatchNormalization → Relu and Add → Relu fusions promise the same bits as the unfused nodes (which the PyTorch
 /// gradient tests hold to PyTorch): logits, every parameter gradient and the running statistics are compared exactly,
 /// with and without captures and masks that must disable or pass through the fusion.
 /// </summary>
@@ -15,6 +15,8 @@ public sealed class TrainingFusionTests
 {
     private const string NormOut = "/layer1/layer1.1/bn1/BatchNormalization_output_0";
     private const string ReluOut = "/layer1/layer1.1/Relu_output_0";
+    private const string AddOut = "/layer1/layer1.1/Add_output_0";
+    private const string BlockOut = "/layer1/layer1.1/Relu_1_output_0";
 
     private static Tensor RandomBatch(int n, int seed)
     {
@@ -41,8 +43,8 @@ public sealed class TrainingFusionTests
         Losses.SoftmaxCrossEntropy(6, 10, logits, [1, 2, 3, 4, 5, 6], 0f, gradient);
         network.Backward(gradient);
 
-        var fused = network.Profile.Entries.Any(e => e.Op == "BatchNormalization+Relu" && !e.Forward);
-        Assert.Equal(fuse, fused);
+        Assert.Equal(fuse, network.Profile.Entries.Any(e => e.Op == "BatchNormalization+Relu" && !e.Forward));
+        Assert.Equal(fuse, network.Profile.Entries.Any(e => e.Op == "Add+Relu" && !e.Forward));
         var written = model.Clone();
         network.WriteWeightsTo(written);
         var statistics = written.Graph.Initializers.Where(t => t.Name.Contains("running", StringComparison.Ordinal)).ToDictionary(t => t.Name, t => t.Floats.ToArray());
@@ -66,6 +68,8 @@ public sealed class TrainingFusionTests
     [Theory]
     [InlineData(ReluOut)]
     [InlineData(NormOut)]
+    [InlineData(AddOut)]
+    [InlineData(BlockOut)]
     public void Captured_values_are_the_same(string value)
     {
         var unfused = TrainStep(false, null, value);
@@ -76,6 +80,8 @@ public sealed class TrainingFusionTests
     [Theory]
     [InlineData(ReluOut)]
     [InlineData(NormOut)]
+    [InlineData(AddOut)]
+    [InlineData(BlockOut)]
     public void Masked_channels_behave_the_same(string value)
     {
         void Mask(Network n) => n.SetChannelMask(value, Enumerable.Range(0, 16).Select(c => c % 4 != 0).ToArray());
