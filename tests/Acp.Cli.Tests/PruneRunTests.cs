@@ -88,6 +88,29 @@ public sealed class PruneRunTests : IDisposable
     }
 
     [Fact]
+    public async Task Fitness_steps_reach_the_search()
+    {
+        var data = SmallIdxData.Write(Path.Combine(_dir, "data"));
+        var model = Model();
+        async Task<JsonElement> FirstEvaluation(string steps)
+        {
+            var output = Path.Combine(_dir, $"slim-{steps}.onnx");
+            var (code, _, error) = await RunAcp(["prune", model, "--data", data, "--target-flops", "0.5", "--out", output, "--fitness-steps", steps,
+                "--particles", "2", "--cycles", "0", "--epochs", "0", "--validation-images", "500", "--round-to", "2", "--mean", "0.2860", "--std", "0.3530",
+                "--no-test", "--quiet", "--json"]);
+            Assert.True(code == 0, error);
+            return JsonDocument.Parse(File.ReadLines(Path.Combine(output + ".run", "evaluations.jsonl")).First()).RootElement;
+        }
+
+        var untuned = await FirstEvaluation("0");
+        var tuned = await FirstEvaluation("5");
+
+        // The first particle is the clustering's structure either way; only how it was scored differs.
+        Assert.Equal(untuned.GetProperty("Widths").ToString(), tuned.GetProperty("Widths").ToString());
+        Assert.NotEqual(untuned.GetProperty("Correct").GetInt32(), tuned.GetProperty("Correct").GetInt32());
+    }
+
+    [Fact]
     public async Task A_finished_run_folder_is_not_silently_reused()
     {
         var data = SmallIdxData.Write(Path.Combine(_dir, "data"));
