@@ -55,7 +55,7 @@ internal static class PruneCommand
         var validationTail = new Option<bool>("--validation-tail") { Description = "Hold out the last training images instead of a seeded stratified draw (automatic when the model's metadata says it never saw them)." };
         var particles = Positive("--particles", "Swarm size (default 10).");
         var cycles = Positive("--cycles", "Swarm cycles after the initial population (default 8).", allowZero: true);
-        var fitnessSteps = Positive("--fitness-steps", "acp: steps of distilled fine-tuning (64 images each) every candidate gets before it is scored; 0 = re-fit BatchNormalization only (default 0; 20 ranks deep cuts better at twice the search time).", allowZero: true);
+        var fitnessSteps = Positive("--fitness-steps", "acp: steps of distilled fine-tuning (64 images each) every candidate gets before it is scored; 0 = re-fit BatchNormalization only (default 0; 25 or more ranked deep cuts better, at 2-3x the cost per candidate).", allowZero: true);
         var learningRate = new Option<float?>("--lr") { Description = "Peak learning rate of fine-tuning (default 0.02)." };
         var cropPadding = new Option<int>("--crop-padding") { Description = "Fine-tuning augmentation: random crops after padding by N pixels.", DefaultValueFactory = _ => 0 };
         var flip = new Option<bool>("--flip") { Description = "Fine-tuning augmentation: random horizontal flips." };
