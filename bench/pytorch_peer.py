@@ -4,6 +4,7 @@
 Usage:
     /usr/bin/python3 bench/pytorch_peer.py [--threads 2] [--batch 128] [--steps 20]
                                            [--warmup 3] [--model resnet20] [--json]
+    /usr/bin/python3 bench/pytorch_peer.py --serve [--threads 2] [--batch 128]
 
 Builds tools/resnet20.py's model (1x28x28 input, 10 classes, random init, random input:
 real data does not matter for speed) and measures, with torch.set_num_threads(threads):
@@ -21,6 +22,12 @@ With --json, prints exactly one JSON object on stdout:
     {"train_step_ms", "train_images_per_s", "inference_images_per_s", "peak_rss_mb",
      "torch_version", "threads", ...extra context keys}
 Progress goes to stderr. Needs Debian's /usr/bin/python3 (python3-torch).
+
+With --serve the peer takes commands on stdin, one per line, so that a driver can interleave
+its own measurements with the peer's in the same time window (the host's speed drifts from
+minute to minute): "train N" and "infer N" run N steps and answer one JSON line
+{"times_ms": [...]} (every step timed, none dropped: the driver decides what is warm-up);
+"stats" answers {"peak_rss_mb", "torch_version", "threads"}; "quit" or end of input stops.
 """
 
 import argparse
@@ -62,6 +69,7 @@ def main(argv=None):
     ap.add_argument("--model", default="resnet20", help="resnet20 (default) or resnet20_tiny")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    ap.add_argument("--serve", action="store_true", help="answer train/infer/stats commands on stdin")
     args = ap.parse_args(argv)
     if args.threads < 1 or args.batch < 1 or args.steps < 1 or args.warmup < 0:
         ap.error("--threads, --batch and --steps must be >= 1, --warmup >= 0")
@@ -92,16 +100,20 @@ def main(argv=None):
 
     log("pytorch_peer: %s (%d params), batch %d, %d thread(s), torch %s"
         % (args.model, params, args.batch, torch.get_num_threads(), torch.__version__))
+
+    def infer():
+        with torch.no_grad():
+            return model(x)
+
+    if args.serve:
+        return serve(model, train_step, infer, torch)
+
     model.train()
     train_times = timed(train_step, args.warmup, args.steps)
     train_s = statistics.median(train_times)
     log("train step: median %.2f ms, min %.2f ms" % (train_s * 1e3, min(train_times) * 1e3))
 
     model.eval()
-
-    def infer():
-        with torch.no_grad():
-            return model(x)
     infer_times = timed(infer, args.warmup, args.steps)
     infer_s = statistics.median(infer_times)
     log("inference: median %.2f ms/batch, min %.2f ms" % (infer_s * 1e3, min(infer_times) * 1e3))
@@ -132,6 +144,31 @@ def main(argv=None):
     else:
         for k, v in result.items():
             print("%-24s %s" % (k, v))
+    return 0
+
+
+def serve(model, train_step, infer, torch):
+    for line in sys.stdin:
+        words = line.split()
+        if not words:
+            continue
+        if words[0] == "quit":
+            break
+        if words[0] in ("train", "infer") and len(words) == 2 and words[1].isdigit() and int(words[1]) > 0:
+            if words[0] == "train":
+                model.train()
+                fn = train_step
+            else:
+                model.eval()
+                fn = infer
+            reply = {"times_ms": [round(t * 1e3, 3) for t in timed(fn, 0, int(words[1]))]}
+        elif words[0] == "stats":
+            peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+            reply = {"peak_rss_mb": round(peak_kib / 1024.0, 1), "torch_version": torch.__version__,
+                     "threads": torch.get_num_threads()}
+        else:
+            reply = {"error": "unknown command: %s" % line.strip()}
+        print(json.dumps(reply), flush=True)
     return 0
 
 

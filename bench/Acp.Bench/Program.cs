@@ -1,7 +1,9 @@
 // Engine benchmark against peers measured in the same run: PyTorch 1.13 CPU (bench/pytorch_peer.py) and ONNX Runtime,
 // on the same ResNet-20-style network (16/32/64 channels, 1x28x28, batch 128). Ratios, not absolute times, are the
-// result: absolute figures drift with the machine's load. Usage:
-//   dotnet run -c Release --project bench/Acp.Bench -- [--model PATH] [--batch 128] [--steps 20] [--threads 2] [--json] [--profile]
+// result: absolute figures drift with the machine's load, so the sides take turns in rounds (see below) and every
+// ratio is the median of the rounds' ratios. Usage:
+//   dotnet run -c Release --project bench/Acp.Bench -- [--model PATH] [--batch 128] [--rounds 7] [--steps 5 (per block)]
+//                                                     [--threads 2] [--json] [--profile]
 //   (--profile-only: stop after the per-operator profile, without the peers)
 //   dotnet run -c Release --project bench/Acp.Bench -- --kernels [--repeats 9]   (convolution kernels alone, see KernelBench)
 using System.Diagnostics;
@@ -31,16 +33,11 @@ var labels = Enumerable.Range(0, options.Batch).Select(i => i % 10).ToArray();
 var network = Network.Build(model);
 var sgd = new SgdOptimizer(network.Parameters, new SgdOptions { Momentum = 0.9f, WeightDecay = 5e-4f });
 var gradient = new float[options.Batch * 10];
-var trainMs = Measure(options, () =>
-{
-    network.Training = true;
-    var logits = network.Forward(input);
-    Losses.SoftmaxCrossEntropy(options.Batch, 10, logits.Data, labels, 0f, gradient);
-    network.Backward(gradient);
-    sgd.Step(0.1f);
-});
 if (options.Profile)
 {
+    network.Training = true;
+    network.Forward(input);
+    network.Backward(gradient);
     network.Profile = new LayerProfile();
     for (var i = 0; i < 5; i++) { network.Forward(input); network.Backward(gradient); }
     Console.Error.WriteLine($"Per-operator time over 5 training steps:{Environment.NewLine}{network.Profile}");
@@ -49,38 +46,90 @@ if (options.Profile)
     for (var i = 0; i < 5; i++) network.Forward(input);
     Console.Error.WriteLine($"Per-operator time over 5 inference passes:{Environment.NewLine}{network.Profile}");
     network.Profile = null;
-    if (args.Contains("--profile-only"))
-    {
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"acp_train_step_ms {trainMs:0.0}"));
-        return 0;
-    }
+    if (args.Contains("--profile-only")) return 0;
 }
-network.Training = false;
-var inferMs = Measure(options, () => network.Forward(input));
+
+void OurTrainStep()
+{
+    network.Training = true;
+    var logits = network.Forward(input);
+    Losses.SoftmaxCrossEntropy(options.Batch, 10, logits.Data, labels, 0f, gradient);
+    network.Backward(gradient);
+    sgd.Step(0.1f);
+}
+void OurInference()
+{
+    network.Training = false;
+    network.Forward(input);
+}
+Block(options.Warmup, OurTrainStep);
+Block(options.Warmup, OurInference);
+// Our peak before ONNX Runtime shares the process; the rounds reuse the same buffers.
 var peakMb = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
+
+// ONNX Runtime on the same model, same threads; PyTorch in its own process, driven step by step.
+using var session = InferenceSession.FromBytes(model.ToBytes(), new SessionConfig { IntraOpThreads = options.Threads });
+var ortInput = new Dictionary<string, OrtTensor> { [network.InputName] = OrtTensor.FromFloat(input.Data, options.Batch, 1, 28, 28) };
+using var peer = TorchPeer.TryStart(options);
+Block(options.Warmup, () => session.Run(ortInput));
+
+// Interleaved rounds: every side runs a block of steps in turn, so all sides see the same minutes of the host (whose
+// speed drifts), and each round gives its own ratios. The first step of every block is dropped: it pays for the
+// switch (caches, and the previous side's threads still spinning).
+var rounds = new List<Round>();
+for (var round = 0; round < options.Rounds; round++)
+{
+    // Alternate which side goes first, so no side always follows the same neighbour.
+    var flip = round % 2 == 1;
+    double ourTrain, ourInfer, ortInfer;
+    double? torchTrain = null, torchInfer = null;
+    if (!flip)
+    {
+        ourTrain = Median(Block(options.Steps + 1, OurTrainStep).Skip(1));
+        torchTrain = peer?.Median("train", options.Steps + 1);
+    }
+    else
+    {
+        torchTrain = peer?.Median("train", options.Steps + 1);
+        ourTrain = Median(Block(options.Steps + 1, OurTrainStep).Skip(1));
+    }
+    if (!flip)
+    {
+        ourInfer = Median(Block(options.Steps + 1, OurInference).Skip(1));
+        ortInfer = Median(Block(options.Steps + 1, () => session.Run(ortInput)).Skip(1));
+        torchInfer = peer?.Median("infer", options.Steps + 1);
+    }
+    else
+    {
+        torchInfer = peer?.Median("infer", options.Steps + 1);
+        ortInfer = Median(Block(options.Steps + 1, () => session.Run(ortInput)).Skip(1));
+        ourInfer = Median(Block(options.Steps + 1, OurInference).Skip(1));
+    }
+    rounds.Add(new Round(ourTrain, ourInfer, ortInfer, torchTrain, torchInfer));
+    Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
+        $"round {round + 1}/{options.Rounds}: train {ourTrain:0.0} ms (torch {torchTrain:0.0}), inference {ourInfer:0.0} ms (ORT {ortInfer:0.0}, torch {torchInfer:0.0})"));
+}
+var torchStats = peer?.Stats();
 
 // Building a network from a modified graph and recalibrating BN on 256 images: the per-candidate cost of the search.
 var recalibrationBatch = new Tensor(128, 1, 28, 28);
 input.Data.AsSpan(0, recalibrationBatch.Length).CopyTo(recalibrationBatch.Data);
-var rebuildMs = Measure(options with { Steps = 5 }, () =>
+var rebuildMs = Median(Block(6, () =>
 {
     var candidate = Network.Build(model.Clone());
     candidate.RecalibrateBatchNorm([recalibrationBatch, recalibrationBatch]);
-});
+}));
 
-// ONNX Runtime on the same model, same threads.
-using var session = InferenceSession.FromBytes(model.ToBytes(), new SessionConfig { IntraOpThreads = options.Threads });
-var ortInput = new Dictionary<string, OrtTensor> { [network.InputName] = OrtTensor.FromFloat(input.Data, options.Batch, 1, 28, 28) };
-var ortMs = Measure(options, () => session.Run(ortInput));
-
-// PyTorch in its own process, right after ours, with the same thread count.
-var peer = RunPeer(options);
-
+var trainMs = Median(rounds.Select(r => r.OurTrainMs));
+var inferMs = Median(rounds.Select(r => r.OurInferMs));
+var ortMs = Median(rounds.Select(r => r.OrtInferMs));
 var report = new Dictionary<string, object?>
 {
     ["model"] = Path.GetFileName(options.ModelPath),
     ["batch"] = options.Batch,
     ["threads"] = options.Threads,
+    ["rounds"] = options.Rounds,
+    ["steps_per_block"] = options.Steps,
     ["gemm"] = Gemm.ActiveProvider.ToString(),
     ["acp_train_step_ms"] = trainMs,
     ["acp_train_images_per_s"] = options.Batch * 1000 / trainMs,
@@ -88,16 +137,27 @@ var report = new Dictionary<string, object?>
     ["acp_peak_working_set_mb"] = peakMb,
     ["acp_rebuild_and_recalibrate_ms"] = rebuildMs,
     ["ort_inference_images_per_s"] = options.Batch * 1000 / ortMs,
-    ["torch_train_step_ms"] = peer?.GetProperty("train_step_ms").GetDouble(),
-    ["torch_inference_images_per_s"] = peer?.GetProperty("inference_images_per_s").GetDouble(),
-    ["torch_peak_rss_mb"] = peer?.GetProperty("peak_rss_mb").GetDouble(),
 };
-if (peer is { } p)
+if (peer is not null && rounds.All(r => r.TorchTrainMs is not null && r.TorchInferMs is not null))
 {
-    report["train_speedup_vs_torch"] = p.GetProperty("train_step_ms").GetDouble() / trainMs;
-    report["inference_speedup_vs_torch"] = options.Batch * 1000 / inferMs / p.GetProperty("inference_images_per_s").GetDouble();
+    var torchTrainMs = Median(rounds.Select(r => r.TorchTrainMs!.Value));
+    var torchInferMs = Median(rounds.Select(r => r.TorchInferMs!.Value));
+    report["torch_train_step_ms"] = torchTrainMs;
+    report["torch_inference_images_per_s"] = options.Batch * 1000 / torchInferMs;
+    report["torch_peak_rss_mb"] = torchStats?.GetProperty("peak_rss_mb").GetDouble();
+    AddRatio("train_speedup_vs_torch", rounds.Select(r => r.TorchTrainMs!.Value / r.OurTrainMs));
+    AddRatio("inference_speedup_vs_torch", rounds.Select(r => r.TorchInferMs!.Value / r.OurInferMs));
 }
-report["inference_ratio_vs_ort"] = ortMs / inferMs;
+AddRatio("inference_ratio_vs_ort", rounds.Select(r => r.OrtInferMs / r.OurInferMs));
+
+// A ratio is the median over rounds of the per-round ratio; its range shows how far the host moved it.
+void AddRatio(string key, IEnumerable<double> perRound)
+{
+    var values = perRound.ToArray();
+    report[key] = Median(values);
+    report[key + "_min"] = values.Min();
+    report[key + "_max"] = values.Max();
+}
 
 if (options.Json)
 {
@@ -112,45 +172,102 @@ else
 }
 return 0;
 
-static double Measure(BenchOptions options, Action step)
+static double[] Block(int steps, Action step)
 {
-    for (var i = 0; i < options.Warmup; i++) step();
-    var times = new double[options.Steps];
+    var times = new double[steps];
     for (var i = 0; i < times.Length; i++)
     {
         var clock = Stopwatch.StartNew();
         step();
         times[i] = clock.Elapsed.TotalMilliseconds;
     }
-    Array.Sort(times);
-    return times[times.Length / 2];
+    return times;
 }
 
-static JsonElement? RunPeer(BenchOptions options)
+static double Median(IEnumerable<double> values)
 {
-    var script = Path.Combine(BenchOptions.RepoRoot(), "bench", "pytorch_peer.py");
-    var start = new ProcessStartInfo("/usr/bin/python3", [script, "--threads", options.Threads.ToString(CultureInfo.InvariantCulture),
-        "--batch", options.Batch.ToString(CultureInfo.InvariantCulture), "--steps", options.Steps.ToString(CultureInfo.InvariantCulture), "--json"])
+    var sorted = values.OrderBy(v => v).ToArray();
+    var mid = sorted.Length / 2;
+    return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/// <summary>One interleaved round: each side's median step time over its block (ms).</summary>
+internal sealed record Round(double OurTrainMs, double OurInferMs, double OrtInferMs, double? TorchTrainMs, double? TorchInferMs);
+
+/// <summary>bench/pytorch_peer.py --serve: PyTorch in its own process, running blocks of steps on command.</summary>
+internal sealed class TorchPeer : IDisposable
+{
+    private readonly Process _process;
+
+    private TorchPeer(Process process) => _process = process;
+
+    public static TorchPeer? TryStart(BenchOptions options)
     {
-        RedirectStandardOutput = true,
-        RedirectStandardError = true,
-    };
-    try
-    {
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEnd();
-        process.StandardError.ReadToEnd();
-        process.WaitForExit();
-        return process.ExitCode == 0 ? JsonDocument.Parse(output).RootElement.Clone() : null;
+        var script = Path.Combine(BenchOptions.RepoRoot(), "bench", "pytorch_peer.py");
+        var start = new ProcessStartInfo("/usr/bin/python3", [script, "--serve", "--threads", options.Threads.ToString(CultureInfo.InvariantCulture),
+            "--batch", options.Batch.ToString(CultureInfo.InvariantCulture)])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            // PyTorch's banner and warnings go to our stderr, not into a pipe nobody drains.
+            RedirectStandardError = false,
+        };
+        try
+        {
+            var peer = new TorchPeer(Process.Start(start)!);
+            // Warm-up doubles as the check that torch imports and the model builds.
+            peer.Median("train", Math.Max(1, options.Warmup));
+            peer.Median("infer", Math.Max(1, options.Warmup));
+            return peer;
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
+        {
+            Console.Error.WriteLine($"bench: the PyTorch peer is skipped ({e.Message}); run scripts/setup.sh for /usr/bin/python3 with torch.");
+            return null;
+        }
     }
-    catch (System.ComponentModel.Win32Exception)
+
+    /// <summary>Runs <paramref name="steps"/> steps of "train" or "infer" and returns the median of all but the first.</summary>
+    public double Median(string command, int steps)
     {
-        Console.Error.WriteLine("bench: /usr/bin/python3 not found; the PyTorch peer is skipped (run scripts/setup.sh).");
-        return null;
+        var times = Ask($"{command} {steps.ToString(CultureInfo.InvariantCulture)}").GetProperty("times_ms").EnumerateArray().Select(t => t.GetDouble()).ToArray();
+        var kept = times.Length > 1 ? times.Skip(1) : times;
+        var sorted = kept.OrderBy(t => t).ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    public JsonElement Stats() => Ask("stats");
+
+    private JsonElement Ask(string command)
+    {
+        _process.StandardInput.WriteLine(command);
+        _process.StandardInput.Flush();
+        var line = _process.StandardOutput.ReadLine() ?? throw new InvalidOperationException($"the peer exited (code {(_process.HasExited ? _process.ExitCode : -1)})");
+        var reply = JsonDocument.Parse(line).RootElement.Clone();
+        if (reply.TryGetProperty("error", out var error)) throw new InvalidOperationException($"the peer refused '{command}': {error}");
+        return reply;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.StandardInput.WriteLine("quit");
+                _process.StandardInput.Close();
+                if (!_process.WaitForExit(10_000)) _process.Kill();
+            }
+        }
+        catch (IOException)
+        {
+            // The peer is gone already.
+        }
+        _process.Dispose();
     }
 }
 
-internal sealed record BenchOptions(string ModelPath, int Batch, int Steps, int Warmup, int Threads, bool Json, bool Profile)
+internal sealed record BenchOptions(string ModelPath, int Batch, int Rounds, int Steps, int Warmup, int Threads, bool Json, bool Profile)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -163,11 +280,14 @@ internal sealed record BenchOptions(string ModelPath, int Batch, int Steps, int 
         return new BenchOptions(
             Value("--model", Path.Combine(cache, "engine-fixtures", "resnet20.onnx")),
             int.Parse(Value("--batch", "128"), CultureInfo.InvariantCulture),
-            int.Parse(Value("--steps", "20"), CultureInfo.InvariantCulture),
+            int.Parse(Value("--rounds", "7"), CultureInfo.InvariantCulture),
+            int.Parse(Value("--steps", "5"), CultureInfo.InvariantCulture),
             int.Parse(Value("--warmup", "3"), CultureInfo.InvariantCulture),
             int.Parse(Value("--threads", "2"), CultureInfo.InvariantCulture),
             args.Contains("--json"),
-            args.Contains("--profile") || args.Contains("--profile-only"));
+            args.Contains("--profile") || args.Contains("--profile-only")) is var parsed && parsed.Rounds >= 1 && parsed.Steps >= 1 && parsed.Warmup >= 0
+            ? parsed
+            : throw new ArgumentException("--rounds and --steps must be at least 1, --warmup at least 0.");
     }
 
     public static string RepoRoot()
