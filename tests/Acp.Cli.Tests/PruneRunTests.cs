@@ -133,4 +133,30 @@ public sealed class PruneRunTests : IDisposable
         Assert.Equal(ExitCodes.Failure, refused.Code);
         Assert.Contains("--resume", refused.Err);
     }
+
+    [Fact]
+    public async Task A_missing_onnx_runtime_fails_before_any_work()
+    {
+        // In a process of its own: this one has loaded ONNX Runtime already, and a loaded library stays loaded.
+        var data = SmallIdxData.Write(Path.Combine(_dir, "data"));
+        var output = Path.Combine(_dir, "slim.onnx");
+        var start = new System.Diagnostics.ProcessStartInfo(Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") ?? "dotnet",
+            [Path.Combine(AppContext.BaseDirectory, "acp.dll"), "prune", Model(), "--data", data, "--target-flops", "0.5", "--out", output, .. Fast])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["ACP_ONNXRUNTIME_PATH"] = Path.Combine(_dir, "no-such-dir", "libonnxruntime.so.1");
+        using var process = System.Diagnostics.Process.Start(start)!;
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = await process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        await process.WaitForExitAsync(timeout.Token);
+
+        Assert.Equal(ExitCodes.Failure, process.ExitCode);
+        Assert.Contains("ACP_ONNXRUNTIME_PATH", stderr);
+        Assert.False(File.Exists(output), "the model was written: the check came after the work");
+        Assert.False(Directory.Exists(output + ".run"), "the run started before the check");
+        Assert.DoesNotContain("Calibrating", await stdout);
+    }
 }

@@ -33,6 +33,9 @@ internal static class PruneRun
 
     public static async Task<int> RunAsync(PruneCommand.Arguments a, TextWriter output, CancellationToken cancellation)
     {
+        // The latency proof at the end runs on ONNX Runtime: find a missing library now, not after the search and
+        // the fine-tuning.
+        _ = OnnxRuntime.Version;
         var model = OnnxModel.Load(a.Model.FullName);
         var training = DataOptions.Open(a.Data!.FullName, DatasetSplit.Train, model);
         var options = Options(a, model, training);
