@@ -11,7 +11,7 @@ internal static class Progress
         if (!console.Profile.Capabilities.Interactive) return work(new Progress<int>(_ => { }));
         T result = default!;
         console.Progress()
-            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
             .Start(context =>
             {
                 var task = context.AddTask(description, maxValue: total);
