@@ -149,6 +149,7 @@ if (peer is not null && rounds.All(r => r.TorchTrainMs is not null && r.TorchInf
     AddRatio("inference_speedup_vs_torch", rounds.Select(r => r.TorchInferMs!.Value / r.OurInferMs));
 }
 AddRatio("inference_ratio_vs_ort", rounds.Select(r => r.OrtInferMs / r.OurInferMs));
+report["per_round_ms"] = rounds;
 
 // A ratio is the median over rounds of the per-round ratio; its range shows how far the host moved it.
 void AddRatio(string key, IEnumerable<double> perRound)
@@ -167,6 +168,7 @@ else
 {
     foreach (var (key, value) in report)
     {
+        if (value is List<Round>) continue; // per-round times are in the JSON and on stderr
         Console.WriteLine($"{key,-34} {(value is double d ? d.ToString("0.###", CultureInfo.InvariantCulture) : value)}");
     }
 }
