@@ -62,6 +62,9 @@ void OurInference()
     network.Training = false;
     network.Forward(input);
 }
+// One side's block of a round: its first step pays for the switch and is dropped.
+double BlockMedian(Action step) => Median(Block(options.Steps + 1, step).Skip(1));
+
 Block(options.Warmup, OurTrainStep);
 Block(options.Warmup, OurInference);
 // Our peak before ONNX Runtime shares the process; the rounds reuse the same buffers.
@@ -79,32 +82,18 @@ Block(options.Warmup, () => session.Run(ortInput));
 var rounds = new List<Round>();
 for (var round = 0; round < options.Rounds; round++)
 {
-    // Alternate which side goes first, so no side always follows the same neighbour.
-    var flip = round % 2 == 1;
-    double ourTrain, ourInfer, ortInfer;
+    double ourTrain = 0, ourInfer = 0, ortInfer = 0;
     double? torchTrain = null, torchInfer = null;
-    if (!flip)
-    {
-        ourTrain = Median(Block(options.Steps + 1, OurTrainStep).Skip(1));
-        torchTrain = peer?.Median("train", options.Steps + 1);
-    }
-    else
-    {
-        torchTrain = peer?.Median("train", options.Steps + 1);
-        ourTrain = Median(Block(options.Steps + 1, OurTrainStep).Skip(1));
-    }
-    if (!flip)
-    {
-        ourInfer = Median(Block(options.Steps + 1, OurInference).Skip(1));
-        ortInfer = Median(Block(options.Steps + 1, () => session.Run(ortInput)).Skip(1));
-        torchInfer = peer?.Median("infer", options.Steps + 1);
-    }
-    else
-    {
-        torchInfer = peer?.Median("infer", options.Steps + 1);
-        ortInfer = Median(Block(options.Steps + 1, () => session.Run(ortInput)).Skip(1));
-        ourInfer = Median(Block(options.Steps + 1, OurInference).Skip(1));
-    }
+    Action[] train = [() => ourTrain = BlockMedian(OurTrainStep), () => torchTrain = peer?.Median("train", options.Steps + 1)];
+    Action[] inference =
+    [
+        () => ourInfer = BlockMedian(OurInference),
+        () => ortInfer = BlockMedian(() => session.Run(ortInput)),
+        () => torchInfer = peer?.Median("infer", options.Steps + 1),
+    ];
+    // Odd rounds run the sides in reverse order, so no side always follows the same neighbour.
+    foreach (var side in round % 2 == 0 ? train : train.Reverse()) side();
+    foreach (var side in round % 2 == 0 ? inference : inference.Reverse()) side();
     rounds.Add(new Round(ourTrain, ourInfer, ortInfer, torchTrain, torchInfer));
     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
         $"round {round + 1}/{options.Rounds}: train {ourTrain:0.0} ms (torch {torchTrain:0.0}), inference {ourInfer:0.0} ms (ORT {ortInfer:0.0}, torch {torchInfer:0.0})"));
