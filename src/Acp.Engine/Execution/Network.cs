@@ -107,6 +107,16 @@ public sealed class Network
     public bool FuseInferenceLayers { get; set; } = true;
 
     /// <summary>
+    /// When true (the default), fused convolutions whose result only other fused convolutions read hand it over in the
+    /// readers' padded input layout, so they skip copying it into a padded canvas; same bits. A switch for tests and
+    /// benchmarks.
+    /// </summary>
+    internal bool PadFusedActivations { get; set; } = true;
+
+    /// <summary>How many values the last inference pass handed over padded (see <see cref="PadFusedActivations"/>).</summary>
+    internal int PaddedActivationCount => _fusion.PaddedValueCount;
+
+    /// <summary>
     /// When true (the default), a training-mode forward runs each BatchNormalization → Relu pair as one pass (and
     /// its backward as one pass), unless the normalisation's output is captured or masked. The results have the same
     /// bits as the unfused nodes.
@@ -154,7 +164,7 @@ public sealed class Network
         data.CopyTo(_input.Data);
         AfterCompute(_input);
         var fusion = !Training && FuseInferenceLayers && _fusion.HasChains ? _fusion : null;
-        fusion?.Prepare();
+        fusion?.Prepare(PadFusedActivations);
         var pairs = Training && FuseTrainingLayers && _trainingFusion.HasPairs ? _trainingFusion : null;
         pairs?.Prepare();
         for (var i = 0; i < _layers.Count; i++)
@@ -166,7 +176,7 @@ public sealed class Network
                 if (fusion.Skips(i)) continue;
                 if (fusion.ChainEndingAt(i) is { } chain)
                 {
-                    chain.Run();
+                    fusion.Run(chain);
                     AfterCompute(chain.End);
                     Profile?.Add(chain.Name, forward: true, System.Diagnostics.Stopwatch.GetElapsedTime(started));
                     continue;

@@ -60,8 +60,25 @@ public static unsafe class Conv2d
     /// y = act(conv(x, w) + bias + residual) (see <see cref="ConvEpilogue"/>): the by-channel kernel applies the epilogue
     /// as it stores each tile; the other paths make one extra pass over y. The residual must not be y.
     /// </summary>
-    internal static void Forward(ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y, ConvEpilogue epilogue)
+    internal static void Forward(ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y, ConvEpilogue epilogue) =>
+        Forward(g, x, w, bias, y, epilogue, ConvLayouts.Dense);
+
+    /// <summary>
+    /// Whether the forward pass of g runs through <see cref="ConvByChannel"/>, the one path that takes non-dense
+    /// <see cref="ConvLayouts"/>.
+    /// </summary>
+    internal static bool ForwardRunsByChannel(in ConvGeometry g) =>
+        !(ConvDepthwise.Applies(g) && !(g.Groups == 1 && ConvByChannel.Applies(g))) && Choose(g, filter: false) == Path.ByChannel;
+
+    /// <summary>As above, with buffers laid out as <paramref name="layouts"/> says (only where <see cref="ForwardRunsByChannel"/>).</summary>
+    internal static void Forward(ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y, ConvEpilogue epilogue, ConvLayouts layouts)
     {
+        if (!layouts.IsDense)
+        {
+            if (!ForwardRunsByChannel(g)) throw new ArgumentException($"Only the by-channel path takes non-dense layouts ({g}).", nameof(layouts));
+            ConvByChannel.Forward(g, x, w, bias, y, epilogue, layouts);
+            return;
+        }
         g.Validate();
         Require(x, g.InputLength, nameof(x), "input N·C_in·H·W", g);
         Require(w, g.WeightLength, nameof(w), "weight C_out·C_in/G·KH·KW", g);

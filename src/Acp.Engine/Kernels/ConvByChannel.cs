@@ -77,19 +77,35 @@ internal static unsafe partial class ConvByChannel
     /// </summary>
     public static bool FilterApplies(in ConvGeometry g) => Applies(g) && g.DilationW == 1 && g.InChannelsPerGroup >= 2 && g.KernelHeight * g.KernelWidth > 1;
 
-    /// <summary>y = conv(x) + bias (<see cref="Applies"/>).</summary>
-    public static void Forward(ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y, ConvEpilogue epilogue = default) =>
-        Run(g, x, w, transposeWeights: false, bias, y, epilogue);
+    /// <summary>y = conv(x) + bias (<see cref="Applies"/>); <paramref name="layouts"/> says which buffers are not dense NCHW.</summary>
+    public static void Forward(ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y, ConvEpilogue epilogue = default, ConvLayouts layouts = default) =>
+        Run(g, x, w, transposeWeights: false, bias, y, epilogue, layouts);
 
     /// <summary>dx of a stride-1 layer, as the forward pass of its data-gradient geometry t (see <see cref="ConvDirect.DataGradientGeometry"/>).</summary>
     public static void BackwardData(ConvGeometry t, float[] dy, float[] w, float[] dx) =>
-        Run(t, dy, w, transposeWeights: true, null, dx, ConvEpilogue.None);
+        Run(t, dy, w, transposeWeights: true, null, dx, ConvEpilogue.None, ConvLayouts.Dense);
 
-    private static void Run(ConvGeometry g, float[] x, float[] w, bool transposeWeights, float[]? bias, float[] y, ConvEpilogue epilogue)
+    /// <summary>
+    /// The layout of g's input canvas (zeros around the input pixels, rows <see cref="PlaneLayout.Pitch"/> apart), or
+    /// null when the canvas does not hold every input pixel (a strided layer that never reads its last row or column):
+    /// a buffer in this layout with zeros outside the pixels is read in place by <see cref="Forward"/>.
+    /// </summary>
+    public static PlaneLayout? CanvasLayout(in ConvGeometry g)
+    {
+        var c = new Canvas(g);
+        if (g.PadTop + g.InHeight > c.Height || g.PadLeft + g.InWidth > c.Width) return null;
+        return new PlaneLayout(c.Plane, c.Width, g.PadTop * c.Width + g.PadLeft);
+    }
+
+    private static void Run(ConvGeometry g, float[] x, float[] w, bool transposeWeights, float[]? bias, float[] y, ConvEpilogue epilogue, ConvLayouts layouts)
     {
         var residual = epilogue.Residual;
         var relu = epilogue.Relu;
         var c = new Canvas(g);
+        var inputIsCanvas = layouts.Input is { } given && (given == CanvasLayout(g) ? true
+            : throw new ArgumentException($"The input's layout {given} is not this convolution's canvas ({g}).", nameof(layouts)));
+        var output = layouts.Output ?? PlaneLayout.Dense(g.OutHeight, g.OutWidth);
+        var residualLayout = layouts.Residual ?? PlaneLayout.Dense(g.OutHeight, g.OutWidth);
         int cgi = g.InChannelsPerGroup, cgo = g.OutChannelsPerGroup, taps = g.KernelHeight * g.KernelWidth;
         var ld = RoundUp(cgo, 16);
         var packedLength = cgi * taps * ld;
@@ -117,23 +133,23 @@ internal static unsafe partial class ConvByChannel
                 fixed (float* px = x, py = y, ps = scratch, pw = packed, pr = residual)
                 fixed (int* offs = offsets)
                 {
-                    var canvas = ps;
                     var tile = ps + (long)cgi * c.Plane;
                     var rowFirst = oh0 * strideH;
                     var rowLast = Math.Min(c.Height, (oh1 - 1) * strideH + (kernelH - 1) * dilationH + 1);
-                    c.Fill(px + ((long)n * inChannels + grp * cgi) * c.InPlane, cgi, c.Plane, rowFirst, rowLast, canvas);
+                    // An input already in canvas layout is read in place; otherwise this image's rows are copied.
+                    var inputPlane = inputIsCanvas ? c.Plane : c.InPlane;
+                    var canvas = inputIsCanvas ? px + ((long)n * inChannels + grp * cgi) * c.Plane : ps;
+                    if (!inputIsCanvas) c.Fill(px + ((long)n * inChannels + grp * cgi) * c.InPlane, cgi, c.Plane, rowFirst, rowLast, canvas);
                     var weights = pw + (long)grp * packedLength;
-                    var yOffset = ((long)n * outChannels + grp * cgo) * outH * outW;
-                    var yBase = py + yOffset;
-                    var rBase = pr is null ? null : pr + yOffset;
+                    var yBase = py + ((long)n * outChannels + grp * cgo) * output.Plane;
+                    var rBase = pr is null ? null : pr + ((long)n * outChannels + grp * cgo) * residualLayout.Plane;
                     var vectorCount = ld / 16;
-                    var plane = outH * outW;
                     // While this image's rows compute, the next image's input (most likely this worker's next item)
                     // is prefetched into L2 a slice per row, so its canvas fill does not stall on memory. Measured
                     // on 28×28 inputs (forward 16->16: 0.90–0.94× the time); on 14×14 and 7×7 ones it did not pay.
                     var next = chunks == 1 && n + 1 < batch && c.InPlane >= PrefetchPlane
-                        ? (byte*)(px + ((long)(n + 1) * inChannels + grp * cgi) * c.InPlane) : null;
-                    var nextBytes = (long)cgi * c.InPlane * sizeof(float);
+                        ? (byte*)(px + ((long)(n + 1) * inChannels + grp * cgi) * inputPlane) : null;
+                    var nextBytes = (long)cgi * inputPlane * sizeof(float);
                     for (var oh = oh0; oh < oh1;)
                     {
                         if (next is not null && Sse.IsSupported)
@@ -163,9 +179,11 @@ internal static unsafe partial class ConvByChannel
                                 var positions = paired ? 14 : span;
                                 if (strideW == 1) ForwardRun<UnitStep>(vectors, positions, src, src2, c.Plane, offs, taps, cgi, weights + v * 16, ld, tile);
                                 else ForwardRun<DoubleStep>(vectors, positions, src, src2, c.Plane, offs, taps, cgi, weights + v * 16, ld, tile);
-                                var at = first * outW + start;
-                                var secondAt = paired ? second * outW + start : at + span;
-                                StoreTile(tile, vectors * 16, positions, span, yBase, rBase, relu, v * 16, cgo, plane, at, secondAt, bias, grp * cgo);
+                                // Where the run's positions go: the first split positions from (first, start), the rest
+                                // from (second, start) when two short rows are paired, else straight after the first.
+                                var runs = new TileRuns(output.At(first, start), paired ? output.At(second, start) : output.At(first, start + span),
+                                    residualLayout.At(first, start), paired ? residualLayout.At(second, start) : residualLayout.At(first, start + span));
+                                StoreTile(tile, vectors * 16, positions, span, yBase, output.Plane, rBase, residualLayout.Plane, runs, relu, v * 16, cgo, bias, grp * cgo);
                             }
                             v += vectors;
                         }
@@ -204,15 +222,15 @@ internal static unsafe partial class ConvByChannel
     }
 
     /// <summary>
-    /// Writes a [position, channel] tile of the given positions into NCHW rows: positions p &lt; split go to
-    /// y[c0 + o][at + p], the rest to y[c0 + o][secondAt + p − split] (the second of two short rows, or simply the rest
-    /// of the row when secondAt = at + split), for o below channels − c0, adding bias. Transposes 16×16 blocks in
-    /// registers and stores each channel's run with masks: element-by-element copies cost a fifth of the whole forward
-    /// pass on 32-channel layers. The epilogue (residual laid out like y, then ReLU) is applied on the way, while the
-    /// rows are in registers.
+    /// Writes a [position, channel] tile of the given positions into planar rows: positions p &lt; split go to
+    /// y[(c0 + o)·yPlane + runs.Output + p], the rest to y[(c0 + o)·yPlane + runs.SecondOutput + p − split] (the second
+    /// of two short rows, or simply the rest of the row), for o below channels − c0, adding bias. Transposes 16×16
+    /// blocks in registers and stores each channel's run with masks: element-by-element copies cost a fifth of the whole
+    /// forward pass on 32-channel layers. The epilogue (the residual read at the Residual offsets of its own planes,
+    /// then ReLU) is applied on the way, while the rows are in registers.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void StoreTile(float* tile, int width, int positions, int split, float* y, float* residual, bool relu, int c0, int channels, int plane, int at, int secondAt, float[]? bias, int biasOffset)
+    private static void StoreTile(float* tile, int width, int positions, int split, float* y, int yPlane, float* residual, int residualPlane, TileRuns runs, bool relu, int c0, int channels, float[]? bias, int biasOffset)
     {
         var count = Math.Min(width, channels - c0);
         var block = stackalloc float[256];
@@ -225,27 +243,36 @@ internal static unsafe partial class ConvByChannel
                 var lane = Vector512<int>.Indices + Vector512.Create(p0);
                 var firstMask = Vector512.LessThan(lane, Vector512.Create(Math.Min(split, positions))).AsSingle();
                 var secondMask = (Vector512.GreaterThanOrEqual(lane, Vector512.Create(split)) & Vector512.LessThan(lane, Vector512.Create(positions))).AsSingle();
-                var firstAt = at + p0;
-                var secondShift = secondAt - split + p0;
+                var yFirst = runs.Output + p0;
+                var ySecond = runs.SecondOutput - split + p0;
+                var rFirst = runs.Residual + p0;
+                var rSecond = runs.SecondResidual - split + p0;
                 var hasSecond = secondMask != Vector512<float>.Zero;
                 for (var o = g0; o < Math.Min(count, g0 + 16); o++)
                 {
                     var values = Vector512.Load(block + (o - g0) * 16);
                     if (bias is not null) values += Vector512.Create(bias[biasOffset + c0 + o]);
-                    var channel = (long)(c0 + o) * plane;
                     if (residual is not null)
                     {
-                        var r = Avx512F.MaskLoad(residual + channel + firstAt, firstMask, Vector512<float>.Zero);
-                        if (hasSecond) r = Avx512F.MaskLoad(residual + channel + secondShift, secondMask, r);
+                        var rPlane = residual + (long)(c0 + o) * residualPlane;
+                        var r = Avx512F.MaskLoad(rPlane + rFirst, firstMask, Vector512<float>.Zero);
+                        if (hasSecond) r = Avx512F.MaskLoad(rPlane + rSecond, secondMask, r);
                         values += r;
                     }
                     if (relu) values = Vector512.Max(values, Vector512<float>.Zero);
-                    Avx512F.MaskStore(y + channel + firstAt, firstMask, values);
-                    if (hasSecond) Avx512F.MaskStore(y + channel + secondShift, secondMask, values);
+                    var yPlaneAt = y + (long)(c0 + o) * yPlane;
+                    Avx512F.MaskStore(yPlaneAt + yFirst, firstMask, values);
+                    if (hasSecond) Avx512F.MaskStore(yPlaneAt + ySecond, secondMask, values);
                 }
             }
         }
     }
+
+    /// <summary>
+    /// Offsets within a plane where a tile's run of positions is stored (output) and read (residual): the first
+    /// positions from Output / Residual on, the rest from SecondOutput / SecondResidual on.
+    /// </summary>
+    private readonly record struct TileRuns(int Output, int SecondOutput, int Residual, int SecondResidual);
 
     /// <summary>dst[o·16 + p] = src[p·stride + o] for o, p &lt; 16 (the classic unpack / shuffle network).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -91,6 +91,55 @@ public sealed class InferenceFusionTests
 
     public static TheoryData<string> Intermediates => new(ConvOut, NormOut, SumOut, ReluOut, ShortcutNormOut);
 
+    [Fact]
+    public void Handing_values_over_padded_gives_the_same_bits_for_any_batch_size()
+    {
+        var model = ResNet20WithRandomStatistics(7);
+        var dense = Network.Build(model);
+        dense.PadFusedActivations = false;
+        var padded = Network.Build(model);
+        // 5, then 1 (row chunks feed the workers, each reading the padded canvas in place), then 8 (buffers regrow).
+        foreach (var n in new[] { 5, 1, 8 })
+        {
+            var input = RandomBatch(n, 10 + n);
+            var expected = Run(dense, input, fuse: true);
+            var actual = Run(padded, input, fuse: true);
+
+            Assert.Equal(0, dense.PaddedActivationCount);
+            Assert.True(expected.AsSpan().SequenceEqual(actual), $"batch {n}: padded hand-over changed the output");
+            if (ConvByChannelRuns) Assert.True(padded.PaddedActivationCount >= 10, $"batch {n}: only {padded.PaddedActivationCount} values went padded");
+        }
+    }
+
+    [Fact]
+    public void A_captured_value_is_not_handed_over_padded_and_is_complete()
+    {
+        var model = ResNet20WithRandomStatistics(8);
+        var dense = Network.Build(model);
+        dense.PadFusedActivations = false;
+        var padded = Network.Build(model);
+        var input = RandomBatch(4, 30);
+        Run(padded, input, fuse: true);
+        var withoutCapture = padded.PaddedActivationCount;
+        float[]? expectedSeen = null, seen = null;
+        using (dense.Capture(ReluOut, t => expectedSeen = t.Data.ToArray()))
+        using (padded.Capture(ReluOut, t => seen = t.Data.ToArray()))
+        {
+            var expected = Run(dense, input, fuse: true);
+            var actual = Run(padded, input, fuse: true);
+
+            Assert.True(expected.AsSpan().SequenceEqual(actual));
+            Assert.True(expectedSeen.AsSpan().SequenceEqual(seen), "the captured block output differs");
+            if (ConvByChannelRuns) Assert.Equal(withoutCapture - 1, padded.PaddedActivationCount);
+        }
+        var after = Run(padded, input, fuse: true);
+        Assert.Equal(withoutCapture, padded.PaddedActivationCount);
+        Assert.True(Run(dense, input, fuse: true).AsSpan().SequenceEqual(after));
+    }
+
+    /// <summary>Whether this CPU runs the by-channel kernel, the only one that takes padded inputs.</summary>
+    private static bool ConvByChannelRuns => System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
+
     [Theory]
     [MemberData(nameof(Intermediates))]
     public void A_captured_value_is_produced_as_without_fusion(string value)
