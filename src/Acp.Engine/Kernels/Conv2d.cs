@@ -76,6 +76,13 @@ public static unsafe class Conv2d
         if (!layouts.IsDense)
         {
             if (!ForwardRunsByChannel(g)) throw new ArgumentException($"Only the by-channel path takes non-dense layouts ({g}).", nameof(layouts));
+            // The kernel addresses these buffers through pointers: their sizes are checked here, against their layouts.
+            long Images(int channels, PlaneLayout? layout, int height, int width) => (long)g.Batch * channels * (layout?.Plane ?? height * width);
+            Require(x, Images(g.InChannels, layouts.Input, g.InHeight, g.InWidth), nameof(x), "input in its layout", g);
+            Require(w, g.WeightLength, nameof(w), "weight C_out·C_in/G·KH·KW", g);
+            if (bias is not null) Require(bias, g.OutChannels, nameof(bias), "bias C_out", g);
+            Require(y, Images(g.OutChannels, layouts.Output, g.OutHeight, g.OutWidth), nameof(y), "output in its layout", g);
+            if (epilogue.Residual is { } laidOutResidual) Require(laidOutResidual, Images(g.OutChannels, layouts.Residual, g.OutHeight, g.OutWidth), nameof(epilogue), "residual in its layout", g);
             ConvByChannel.Forward(g, x, w, bias, y, epilogue, layouts);
             return;
         }
