@@ -28,7 +28,7 @@ namespace Acp.Engine.Execution;
 /// scale multiplies the weights instead of the sums).</para>
 /// <para>Between chains, a result that only other fused convolutions read (as input or residual) is handed over in
 /// the readers' padded canvas layout, in a buffer of the producing chain, so the readers skip copying it into a
-/// canvas (<see cref="PlanPaddedValues"/>): same bits, 3–6 % of a ResNet-20 inference pass.</para>
+/// canvas (<see cref="PlanPaddedValues"/>): same bits, a ResNet-20 inference pass in 0.94–0.985× the time.</para>
 /// </remarks>
 internal sealed class InferenceFusion
 {
