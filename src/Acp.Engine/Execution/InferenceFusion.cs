@@ -223,6 +223,7 @@ internal sealed class InferenceFusion
         /// <summary>The padded buffer this pass writes (valid when <see cref="PaddedLayout"/> is set).</summary>
         public float[] PaddedOutput => _paddedBuffer;
 
+        /// <summary>Back to writing <see cref="End"/> itself (every pass starts so).</summary>
         public void ClearPaddedOutput() => PaddedLayout = null;
 
         /// <summary>

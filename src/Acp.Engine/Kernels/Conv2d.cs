@@ -75,6 +75,8 @@ public static unsafe class Conv2d
     {
         if (!layouts.IsDense)
         {
+            g.Validate();
+            if (epilogue.Residual is not null && ReferenceEquals(epilogue.Residual, y)) throw new ArgumentException("The residual must not be the output buffer.", nameof(epilogue));
             if (!ForwardRunsByChannel(g)) throw new ArgumentException($"Only the by-channel path takes non-dense layouts ({g}).", nameof(layouts));
             // The kernel addresses these buffers through pointers: their sizes are checked here, against their layouts.
             long Images(int channels, PlaneLayout? layout, int height, int width) => (long)g.Batch * channels * (layout?.Plane ?? height * width);
