@@ -89,15 +89,19 @@ public sealed class InferenceFusionTests
         Assert.DoesNotContain(ops, op => op.Contains('+', StringComparison.Ordinal));
     }
 
-    public static TheoryData<string> Intermediates => new(ConvOut, NormOut, SumOut, ReluOut, ShortcutNormOut);
+    /// <summary>Two networks of one model: one hands values over padded (the default), the other never does.</summary>
+    private static (Network Dense, Network Padded) DenseAndPadded(int seed)
+    {
+        var model = ResNet20WithRandomStatistics(seed);
+        var dense = Network.Build(model);
+        dense.PadFusedActivations = false;
+        return (dense, Network.Build(model));
+    }
 
     [Fact]
     public void Handing_values_over_padded_gives_the_same_bits_for_any_batch_size()
     {
-        var model = ResNet20WithRandomStatistics(7);
-        var dense = Network.Build(model);
-        dense.PadFusedActivations = false;
-        var padded = Network.Build(model);
+        var (dense, padded) = DenseAndPadded(7);
         // 5, then 1 (row chunks feed the workers, each reading the padded canvas in place), then 8 (buffers regrow).
         foreach (var n in new[] { 5, 1, 8 })
         {
@@ -114,10 +118,7 @@ public sealed class InferenceFusionTests
     [Fact]
     public void A_captured_value_is_not_handed_over_padded_and_is_complete()
     {
-        var model = ResNet20WithRandomStatistics(8);
-        var dense = Network.Build(model);
-        dense.PadFusedActivations = false;
-        var padded = Network.Build(model);
+        var (dense, padded) = DenseAndPadded(8);
         var input = RandomBatch(4, 30);
         Run(padded, input, fuse: true);
         var withoutCapture = padded.PaddedActivationCount;
@@ -139,6 +140,8 @@ public sealed class InferenceFusionTests
 
     /// <summary>Whether this CPU runs the by-channel kernel, the only one that takes padded inputs.</summary>
     private static bool ConvByChannelRuns => System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated && System.Runtime.Intrinsics.X86.Avx512F.IsSupported;
+
+    public static TheoryData<string> Intermediates => new(ConvOut, NormOut, SumOut, ReluOut, ShortcutNormOut);
 
     [Theory]
     [MemberData(nameof(Intermediates))]
