@@ -73,31 +73,20 @@ public static unsafe class Conv2d
     /// <summary>As above, with buffers laid out as <paramref name="layouts"/> says (only where <see cref="ForwardRunsByChannel"/>).</summary>
     internal static void Forward(ConvGeometry g, float[] x, float[] w, float[]? bias, float[] y, ConvEpilogue epilogue, ConvLayouts layouts)
     {
-        if (!layouts.IsDense)
-        {
-            g.Validate();
-            if (epilogue.Residual is not null && ReferenceEquals(epilogue.Residual, y)) throw new ArgumentException("The residual must not be the output buffer.", nameof(epilogue));
-            if (!ForwardRunsByChannel(g)) throw new ArgumentException($"Only the by-channel path takes non-dense layouts ({g}).", nameof(layouts));
-            // The kernel addresses these buffers through pointers: their sizes are checked here, against their layouts.
-            long Images(int channels, PlaneLayout? layout, int height, int width) => (long)g.Batch * channels * (layout?.Plane ?? height * width);
-            Require(x, Images(g.InChannels, layouts.Input, g.InHeight, g.InWidth), nameof(x), "input in its layout", g);
-            Require(w, g.WeightLength, nameof(w), "weight C_out·C_in/G·KH·KW", g);
-            if (bias is not null) Require(bias, g.OutChannels, nameof(bias), "bias C_out", g);
-            Require(y, Images(g.OutChannels, layouts.Output, g.OutHeight, g.OutWidth), nameof(y), "output in its layout", g);
-            if (epilogue.Residual is { } laidOutResidual) Require(laidOutResidual, Images(g.OutChannels, layouts.Residual, g.OutHeight, g.OutWidth), nameof(epilogue), "residual in its layout", g);
-            ConvByChannel.Forward(g, x, w, bias, y, epilogue, layouts);
-            return;
-        }
         g.Validate();
-        Require(x, g.InputLength, nameof(x), "input N·C_in·H·W", g);
+        // Non-dense buffers are addressed through pointers by their layouts: their sizes are checked against those.
+        long Length(int channels, PlaneLayout? layout, int height, int width) => (long)g.Batch * channels * (layout?.Plane ?? height * width);
+        Require(x, Length(g.InChannels, layouts.Input, g.InHeight, g.InWidth), nameof(x), layouts.Input is null ? "input N·C_in·H·W" : "input in its layout", g);
         Require(w, g.WeightLength, nameof(w), "weight C_out·C_in/G·KH·KW", g);
         if (bias is not null) Require(bias, g.OutChannels, nameof(bias), "bias C_out", g);
-        Require(y, g.OutputLength, nameof(y), "output N·C_out·OH·OW", g);
+        Require(y, Length(g.OutChannels, layouts.Output, g.OutHeight, g.OutWidth), nameof(y), layouts.Output is null ? "output N·C_out·OH·OW" : "output in its layout", g);
         if (epilogue.Residual is { } residual)
         {
-            Require(residual, g.OutputLength, nameof(epilogue), "residual N·C_out·OH·OW", g);
+            Require(residual, Length(g.OutChannels, layouts.Residual, g.OutHeight, g.OutWidth), nameof(epilogue),
+                layouts.Residual is null ? "residual N·C_out·OH·OW" : "residual in its layout", g);
             if (ReferenceEquals(residual, y)) throw new ArgumentException("The residual must not be the output buffer.", nameof(epilogue));
         }
+        if (!layouts.IsDense && !ForwardRunsByChannel(g)) throw new ArgumentException($"Only the by-channel path takes non-dense layouts ({g}).", nameof(layouts));
         if (g.Batch == 0) return;
 
         // An ungrouped layer over one input channel (a stem over grey images) is formally depthwise, but its 16+
@@ -115,7 +104,7 @@ public static unsafe class Conv2d
                 epilogue.ApplyToOutput(y, g.Batch, g.OutChannels, g.OutHeight * g.OutWidth);
                 return;
             case Path.ByChannel:
-                ConvByChannel.Forward(g, x, w, bias, y, epilogue);
+                ConvByChannel.Forward(g, x, w, bias, y, epilogue, layouts);
                 return;
         }
         ForwardGemm(g, x, w, bias, y);
