@@ -88,7 +88,8 @@ internal static unsafe partial class ConvByChannel
     /// <summary>
     /// The layout of g's input canvas (zeros around the input pixels, rows <see cref="PlaneLayout.Pitch"/> apart), or
     /// null when the canvas does not hold every input pixel (a strided layer that never reads its last row or column):
-    /// a buffer in this layout with zeros outside the pixels is read in place by <see cref="Forward"/>.
+    /// a buffer in this layout with zeros outside the pixels is read in place by <see cref="Forward"/> (see
+    /// <see cref="ReadsInPlace"/> for the other layouts it reads in place).
     /// </summary>
     public static PlaneLayout? CanvasLayout(in ConvGeometry g)
     {
@@ -97,13 +98,42 @@ internal static unsafe partial class ConvByChannel
         return new PlaneLayout(c.Plane, c.Width, g.PadTop * c.Width + g.PadLeft);
     }
 
+    /// <summary>
+    /// Whether <see cref="Forward"/> can read an input laid out as <paramref name="layout"/> in place, given zeros
+    /// in the layout's cells outside the pixels: every cell the convolution reads, padding included, must lie in the
+    /// pixel's own plane, on a pixel or on a cell around the pixels of its own row (never wrapping into the next row's
+    /// pixels). Dense planes qualify for unpadded layers that read no further than the last pixel (the strided 1×1
+    /// shortcuts); a canvas with wider margins than g's padding qualifies too, so one padded buffer serves readers with
+    /// different padding.
+    /// </summary>
+    public static bool ReadsInPlace(in ConvGeometry g, PlaneLayout layout)
+    {
+        if (layout.Pitch <= 0 || layout.Origin < 0 || layout.Plane <= 0) return false;
+        int originRow = layout.Origin / layout.Pitch, originColumn = layout.Origin % layout.Pitch;
+        // The last row and column read, counted from pixel (0, 0).
+        var lastRow = (g.OutHeight - 1) * g.StrideH + (g.KernelHeight - 1) * g.DilationH - g.PadTop;
+        var lastColumn = (g.OutWidth - 1) * g.StrideW + (g.KernelWidth - 1) * g.DilationW - g.PadLeft;
+        return g.PadTop <= originRow && g.PadLeft <= originColumn
+            && originColumn + Math.Max(lastColumn + 1, g.InWidth) <= layout.Pitch
+            && layout.Origin + (long)Math.Max(lastRow, g.InHeight - 1) * layout.Pitch + Math.Max(lastColumn + 1, g.InWidth) <= layout.Plane;
+    }
+
     private static void Run(ConvGeometry g, float[] x, float[] w, bool transposeWeights, float[]? bias, float[] y, ConvEpilogue epilogue, ConvLayouts layouts)
     {
         var residual = epilogue.Residual;
         var relu = epilogue.Relu;
         var c = new Canvas(g);
-        var inputIsCanvas = layouts.Input is { } given && (given == CanvasLayout(g) ? true
-            : throw new ArgumentException($"The input's layout {given} is not this convolution's canvas ({g}).", nameof(layouts)));
+        // The input is read in place when its layout allows (a padded hand-over, or dense planes an unpadded layer reads
+        // within); otherwise each image's rows are copied into a canvas.
+        var dense = PlaneLayout.Dense(g.InHeight, g.InWidth);
+        PlaneLayout? inPlace = layouts.Input is { } given
+            ? ReadsInPlace(g, given) ? given : throw new ArgumentException($"This convolution cannot read an input laid out as {given} in place ({g}).", nameof(layouts))
+            : ReadsInPlace(g, dense) ? dense : null;
+        var inputIsCanvas = inPlace is not null;
+        var pitch = inPlace?.Pitch ?? c.Width;
+        var canvasPlane = inPlace?.Plane ?? c.Plane;
+        // From a plane's start to canvas cell (0, 0), which is pixel (−PadTop, −PadLeft).
+        var canvasStart = inPlace is { } l ? l.Origin - g.PadTop * l.Pitch - g.PadLeft : 0;
         var output = layouts.Output ?? PlaneLayout.Dense(g.OutHeight, g.OutWidth);
         var residualLayout = layouts.Residual ?? PlaneLayout.Dense(g.OutHeight, g.OutWidth);
         int cgi = g.InChannelsPerGroup, cgo = g.OutChannelsPerGroup, taps = g.KernelHeight * g.KernelWidth;
@@ -129,7 +159,7 @@ internal static unsafe partial class ConvByChannel
                 var oh0 = chunk * chunkRows;
                 var oh1 = Math.Min(outH, oh0 + chunkRows);
                 Span<int> offsets = taps <= 256 ? stackalloc int[taps] : new int[taps];
-                c.TapOffsets(offsets);
+                c.TapOffsets(offsets, pitch);
                 fixed (float* px = x, py = y, ps = scratch, pw = packed, pr = residual)
                 fixed (int* offs = offsets)
                 {
@@ -137,8 +167,8 @@ internal static unsafe partial class ConvByChannel
                     var rowFirst = oh0 * strideH;
                     var rowLast = Math.Min(c.Height, (oh1 - 1) * strideH + (kernelH - 1) * dilationH + 1);
                     // An input already in canvas layout is read in place; otherwise this image's rows are copied.
-                    var inputPlane = inputIsCanvas ? c.Plane : c.InPlane;
-                    var canvas = inputIsCanvas ? px + ((long)n * inChannels + grp * cgi) * c.Plane : ps;
+                    var inputPlane = inputIsCanvas ? canvasPlane : c.InPlane;
+                    var canvas = inputIsCanvas ? px + ((long)n * inChannels + grp * cgi) * canvasPlane + canvasStart : ps;
                     if (!inputIsCanvas) c.Fill(px + ((long)n * inChannels + grp * cgi) * c.InPlane, cgi, c.Plane, rowFirst, rowLast, canvas);
                     var weights = pw + (long)grp * packedLength;
                     var yBase = py + ((long)n * outChannels + grp * cgo) * output.Plane;
@@ -162,8 +192,8 @@ internal static unsafe partial class ConvByChannel
                         var paired = outW < 14 && oh1 - oh >= 2;
                         var first = oh;
                         var second = paired ? first + 1 : first;
-                        var row = canvas + (long)first * strideH * c.Width;
-                        var nextRow = canvas + (long)second * strideH * c.Width;
+                        var row = canvas + (long)first * strideH * pitch;
+                        var nextRow = canvas + (long)second * strideH * pitch;
                         for (var v = 0; v < vectorCount;)
                         {
                             var vectors = vectorCount - v >= 2 ? 2 : 1;
@@ -177,8 +207,8 @@ internal static unsafe partial class ConvByChannel
                                 var src = row + (long)start * strideW;
                                 var src2 = paired ? nextRow + (long)start * strideW : src + 7L * strideW;
                                 var positions = paired ? 14 : span;
-                                if (strideW == 1) ForwardRun<UnitStep>(vectors, positions, src, src2, c.Plane, offs, taps, cgi, weights + v * 16, ld, tile);
-                                else ForwardRun<DoubleStep>(vectors, positions, src, src2, c.Plane, offs, taps, cgi, weights + v * 16, ld, tile);
+                                if (strideW == 1) ForwardRun<UnitStep>(vectors, positions, src, src2, canvasPlane, offs, taps, cgi, weights + v * 16, ld, tile);
+                                else ForwardRun<DoubleStep>(vectors, positions, src, src2, canvasPlane, offs, taps, cgi, weights + v * 16, ld, tile);
                                 // Where the run's positions go: the first split positions from (first, start), the rest
                                 // from (second, start) when two short rows are paired, else straight after the first.
                                 var runs = new TileRuns(output.At(first, start), paired ? output.At(second, start) : output.At(first, start + span),
@@ -605,11 +635,14 @@ internal static unsafe partial class ConvByChannel
         public int Width { get; }
         public int Plane { get; }
 
-        public void TapOffsets(Span<int> offsets)
+        public void TapOffsets(Span<int> offsets) => TapOffsets(offsets, Width);
+
+        /// <summary>Tap offsets in a buffer whose rows are <paramref name="pitch"/> floats apart.</summary>
+        public void TapOffsets(Span<int> offsets, int pitch)
         {
             for (var i = 0; i < kh; i++)
             {
-                for (var j = 0; j < kw; j++) offsets[i * kw + j] = i * dh * Width + j * dw;
+                for (var j = 0; j < kw; j++) offsets[i * kw + j] = i * dh * pitch + j * dw;
             }
         }
 

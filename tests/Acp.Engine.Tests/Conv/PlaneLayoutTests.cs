@@ -78,14 +78,92 @@ public sealed class PlaneLayoutTests
             Assert.Throws<ArgumentException>(() => Conv2d.Forward(g, x, w, null, y, ConvEpilogue.None, new ConvLayouts(canvas, null, null)));
             return;
         }
+        // One column further right, the last tap of a row would read the next row's first pixel.
         var shifted = canvas with { Origin = canvas.Origin + 1 };
         var wrong = Assert.Throws<ArgumentException>(() => Conv2d.Forward(g, x, w, null, y, ConvEpilogue.None, new ConvLayouts(shifted, null, null)));
-        Assert.Contains("canvas", wrong.Message, StringComparison.Ordinal);
+        Assert.Contains("in place", wrong.Message, StringComparison.Ordinal);
         var small = Assert.Throws<ArgumentException>(() => Conv2d.Forward(g, new float[g.InputLength], w, null, y, ConvEpilogue.None, new ConvLayouts(canvas, null, null)));
         Assert.Contains("input in its layout", small.Message, StringComparison.Ordinal);
         var output = PlaneLayout.Dense(g.OutHeight + 2, g.OutWidth + 2);
         var smallOut = Assert.Throws<ArgumentException>(() => Conv2d.Forward(g, x, w, null, y, ConvEpilogue.None, new ConvLayouts(canvas, output, null)));
         Assert.Contains("output in its layout", smallOut.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The cells the convolution reads, brute force from its definition, counted from the plane's start: input
+    /// (oh·s − pad + i·d, ow·s − pad + j·d) for every output and tap. A layout may be read in place when every such cell
+    /// lies in the plane and is either that very pixel or a cell no pixel occupies (zero in a padded buffer).
+    /// </summary>
+    private static bool EveryReadIsSafe(ConvGeometry g, PlaneLayout layout)
+    {
+        var pixels = new HashSet<long>();
+        for (var r = 0; r < g.InHeight; r++)
+        {
+            for (var c = 0; c < g.InWidth; c++) pixels.Add(layout.At(r, c));
+        }
+        for (var oh = 0; oh < g.OutHeight; oh++)
+        {
+            for (var ow = 0; ow < g.OutWidth; ow++)
+            {
+                for (var i = 0; i < g.KernelHeight; i++)
+                {
+                    for (var j = 0; j < g.KernelWidth; j++)
+                    {
+                        int r = oh * g.StrideH - g.PadTop + i * g.DilationH, c = ow * g.StrideW - g.PadLeft + j * g.DilationW;
+                        long at = (long)layout.Origin + (long)r * layout.Pitch + c;
+                        var isPixel = r >= 0 && r < g.InHeight && c >= 0 && c < g.InWidth;
+                        if (at < 0 || at >= layout.Plane || (!isPixel && pixels.Contains(at))) return false;
+                    }
+                }
+            }
+        }
+        return true;
+    }
+
+    [Fact]
+    public void Any_layout_the_kernel_reads_in_place_gives_the_dense_bits()
+    {
+        // Random layers (3x3 or 1x1, stride 1 or 2, padding 0 or 1) against random layouts with margins 0-2 on each
+        // side: whenever ReadsInPlace says yes, the brute-force check agrees that no read leaves the plane or lands
+        // on another pixel, and the run from that buffer (zeros around the pixels) equals the dense run bit for bit.
+        // Every layer's own canvas must be accepted, and so must the canvas of a padded 3x3 layer for a 1x1 shortcut.
+        var rng = new Random(2024);
+        int accepted = 0, refused = 0;
+        for (var trial = 0; trial < 60; trial++)
+        {
+            var kernel = rng.Next(2) == 0 ? 1 : 3;
+            var stride = rng.Next(1, 3);
+            var pad = kernel == 3 ? rng.Next(2) : 0;
+            var size = rng.Next(7 * stride, 7 * stride + 5);
+            var g = MakeConv(2, 16, size, size, 16 * rng.Next(1, 3), kernel, kernel, stride, stride, pad, pad, pad, pad);
+            if (!ConvByChannel.Applies(g)) continue;
+            var (top, left, right, bottom) = (rng.Next(3), rng.Next(3), rng.Next(3), rng.Next(3));
+            var pitch = left + size + right;
+            var layout = new PlaneLayout((top + size + bottom) * pitch + rng.Next(3), pitch, top * pitch + left);
+            var reads = ConvByChannel.ReadsInPlace(g, layout);
+            if (!reads)
+            {
+                refused++;
+                continue;
+            }
+            accepted++;
+            Assert.True(EveryReadIsSafe(g, layout), $"trial {trial}: {g} accepted {layout}, but some read leaves its plane or hits another pixel");
+            var x = RandomFloats(rng, g.InputLength);
+            var w = RandomFloats(rng, g.WeightLength);
+            var dense = new float[g.OutputLength];
+            Conv2d.Forward(g, x, w, null, dense);
+            var inPlace = new float[g.OutputLength];
+            Conv2d.Forward(g, Scatter(x, g.Batch, g.InChannels, g.InHeight, g.InWidth, layout, 0f), w, null, inPlace, ConvEpilogue.None, new ConvLayouts(layout, null, null));
+            Assert.True(dense.AsSpan().SequenceEqual(inPlace), $"trial {trial}: {g} read from {layout} differs from the dense run");
+        }
+        Assert.True(accepted >= 10 && refused >= 10, $"the trials should exercise both answers: {accepted} accepted, {refused} refused");
+
+        foreach (var g in Geometries.Values) Assert.True(ConvByChannel.ReadsInPlace(g, ConvByChannel.CanvasLayout(g)!.Value), $"{g}: its own canvas");
+        var block = MakeConv(1, 16, 28, 28, 32, 3, 3, 2, 2, 1, 1, 1, 1);
+        var shortcut = MakeConv(1, 16, 28, 28, 32, 1, 1, 2, 2, 0, 0, 0, 0);
+        Assert.True(ConvByChannel.ReadsInPlace(shortcut, ConvByChannel.CanvasLayout(block)!.Value), "a 1x1 shortcut reads its padded neighbour's canvas");
+        Assert.True(ConvByChannel.ReadsInPlace(shortcut, PlaneLayout.Dense(28, 28)), "an unpadded 1x1 stride-2 layer reads dense planes in place");
+        Assert.False(ConvByChannel.ReadsInPlace(block, PlaneLayout.Dense(28, 28)), "a padded layer cannot read dense planes in place");
     }
 
     [Fact]
