@@ -242,12 +242,17 @@ public sealed class BatchLoaderTests
         var buffer = loader.CreateBatch();
         foreach (var _ in loader.GetBatches(0, buffer)) { }
 
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        var batches = 0;
-        foreach (var _ in loader.GetBatches(1, buffer)) batches++;
-        var allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-
-        Assert.Equal(100, batches);
+        // The fewest bytes over three epochs: a per-batch allocation shows in every epoch, while one-off runtime work
+        // that lands on this thread in one of them (seen once at 4 KB on a loaded machine) does not.
+        var allocated = long.MaxValue;
+        for (var epoch = 1; epoch <= 3; epoch++)
+        {
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            var batches = 0;
+            foreach (var _ in loader.GetBatches(epoch, buffer)) batches++;
+            allocated = Math.Min(allocated, GC.GetAllocatedBytesForCurrentThread() - before);
+            Assert.Equal(100, batches);
+        }
         // The epoch's order (4 bytes per image) and one image of scratch; one batch of floats alone would be 48 KB.
         Assert.True(allocated < count * 4 + shape.PixelCount + 4096, $"allocated {allocated} bytes");
     }
