@@ -166,7 +166,8 @@ internal static unsafe partial class ConvByChannel
                     var tile = ps + (long)cgi * c.Plane;
                     var rowFirst = oh0 * strideH;
                     var rowLast = Math.Min(c.Height, (oh1 - 1) * strideH + (kernelH - 1) * dilationH + 1);
-                    // An input already in canvas layout is read in place; otherwise this image's rows are copied.
+                    // An input in a layout this convolution reads in place is used as it is; otherwise this image's rows
+                    // are copied into the scratch canvas.
                     var inputPlane = inputIsCanvas ? canvasPlane : c.InPlane;
                     var canvas = inputIsCanvas ? px + ((long)n * inChannels + grp * cgi) * canvasPlane + canvasStart : ps;
                     if (!inputIsCanvas) c.Fill(px + ((long)n * inChannels + grp * cgi) * c.InPlane, cgi, c.Plane, rowFirst, rowLast, canvas);
@@ -635,9 +636,7 @@ internal static unsafe partial class ConvByChannel
         public int Width { get; }
         public int Plane { get; }
 
-        public void TapOffsets(Span<int> offsets) => TapOffsets(offsets, Width);
-
-        /// <summary>Tap offsets in a buffer whose rows are <paramref name="pitch"/> floats apart.</summary>
+        /// <summary>Tap offsets in a buffer whose rows are <paramref name="pitch"/> floats apart (the canvas's own: Width).</summary>
         public void TapOffsets(Span<int> offsets, int pitch)
         {
             for (var i = 0; i < kh; i++)
