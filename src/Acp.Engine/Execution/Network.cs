@@ -107,9 +107,9 @@ public sealed class Network
     public bool FuseInferenceLayers { get; set; } = true;
 
     /// <summary>
-    /// When true (the default), fused convolutions whose result only other fused convolutions read hand it over in the
-    /// readers' padded input layout, so they skip copying it into a padded canvas; same bits. A switch for tests and
-    /// benchmarks.
+    /// When true (the default), fused convolutions whose result only other fused convolutions read hand it over in a
+    /// padded layout every reader can read in place, so they skip copying it into a padded canvas; same bits. A switch
+    /// for tests and benchmarks.
     /// </summary>
     internal bool PadFusedActivations { get; set; } = true;
 

@@ -129,7 +129,7 @@ internal static unsafe partial class ConvByChannel
         PlaneLayout? inPlace = layouts.Input is { } given
             ? ReadsInPlace(g, given) ? given : throw new ArgumentException($"This convolution cannot read an input laid out as {given} in place ({g}).", nameof(layouts))
             : ReadsInPlace(g, dense) ? dense : null;
-        var inputIsCanvas = inPlace is not null;
+        var readsInPlace = inPlace is not null;
         var pitch = inPlace?.Pitch ?? c.Width;
         var canvasPlane = inPlace?.Plane ?? c.Plane;
         // From a plane's start to canvas cell (0, 0), which is pixel (−PadTop, −PadLeft).
@@ -168,9 +168,9 @@ internal static unsafe partial class ConvByChannel
                     var rowLast = Math.Min(c.Height, (oh1 - 1) * strideH + (kernelH - 1) * dilationH + 1);
                     // An input in a layout this convolution reads in place is used as it is; otherwise this image's rows
                     // are copied into the scratch canvas.
-                    var inputPlane = inputIsCanvas ? canvasPlane : c.InPlane;
-                    var canvas = inputIsCanvas ? px + ((long)n * inChannels + grp * cgi) * canvasPlane + canvasStart : ps;
-                    if (!inputIsCanvas) c.Fill(px + ((long)n * inChannels + grp * cgi) * c.InPlane, cgi, c.Plane, rowFirst, rowLast, canvas);
+                    var inputPlane = readsInPlace ? canvasPlane : c.InPlane;
+                    var canvas = readsInPlace ? px + ((long)n * inChannels + grp * cgi) * canvasPlane + canvasStart : ps;
+                    if (!readsInPlace) c.Fill(px + ((long)n * inChannels + grp * cgi) * c.InPlane, cgi, c.Plane, rowFirst, rowLast, canvas);
                     var weights = pw + (long)grp * packedLength;
                     var yBase = py + ((long)n * outChannels + grp * cgo) * output.Plane;
                     var rBase = pr is null ? null : pr + ((long)n * outChannels + grp * cgo) * residualLayout.Plane;
