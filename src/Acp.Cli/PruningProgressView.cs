@@ -42,6 +42,7 @@ internal static class PruningProgressView
         PruningStage.Calibrating => "Calibrating",
         PruningStage.Clustering => "Clustering",
         PruningStage.Searching => "Searching",
+        PruningStage.Finalists => "Finalists",
         PruningStage.FineTuning => "Fine-tuning",
         _ => "Exporting",
     };

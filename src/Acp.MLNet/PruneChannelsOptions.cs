@@ -89,6 +89,15 @@ public sealed class PruneChannelsOptions
     /// <inheritdoc cref="PruningOptions.FitnessTuningBatchSize"/>
     public int FitnessTuningBatchSize { get; set; } = Defaults.FitnessTuningBatchSize;
 
+    /// <inheritdoc cref="PruningOptions.CapacityFloor"/>
+    public bool CapacityFloor { get; set; } = Defaults.CapacityFloor;
+
+    /// <inheritdoc cref="PruningOptions.Finalists"/>
+    public int Finalists { get; set; } = Defaults.Finalists;
+
+    /// <inheritdoc cref="PruningOptions.FinalistSteps"/>
+    public int FinalistSteps { get; set; } = Defaults.FinalistSteps;
+
     /// <inheritdoc cref="PruningOptions.Swarm"/>
     public PsoOptions Swarm { get; set; } = Defaults.Swarm;
 
@@ -138,6 +147,9 @@ public sealed class PruneChannelsOptions
         RecalibrationImages = RecalibrationImages,
         FitnessSteps = FitnessSteps,
         FitnessTuningBatchSize = FitnessTuningBatchSize,
+        CapacityFloor = CapacityFloor,
+        Finalists = Finalists,
+        FinalistSteps = FinalistSteps,
         Swarm = Swarm,
         PaperFitnessEpochs = PaperFitnessEpochs,
         Epochs = Epochs,

@@ -86,6 +86,8 @@ public sealed class PruneCommandTests : IDisposable
     [InlineData("--strategy", "magic")]
     [InlineData("--round-to", "0")]
     [InlineData("--fitness-steps", "-1")]
+    [InlineData("--finalists", "-1")]
+    [InlineData("--finalist-steps", "0")]
     public async Task Bad_arguments_are_usage_errors(string option, string value)
     {
         var args = new List<string> { "prune", Fixtures.PathOf("tiny_cnn.onnx"), "--out", Path.Combine(_dir, "o.onnx"), option, value };

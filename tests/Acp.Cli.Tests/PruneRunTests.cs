@@ -105,9 +105,35 @@ public sealed class PruneRunTests : IDisposable
         var untuned = await FirstEvaluation("0");
         var tuned = await FirstEvaluation("5");
 
-        // The first particle is the clustering's structure either way; only how it was scored differs.
+        // The first structure scored is the same either way; only how it was scored differs.
         Assert.Equal(untuned.GetProperty("Widths").ToString(), tuned.GetProperty("Widths").ToString());
         Assert.NotEqual(untuned.GetProperty("Correct").GetInt32(), tuned.GetProperty("Correct").GetInt32());
+    }
+
+    [Fact]
+    public async Task Finalists_and_the_capacity_floor_are_on_by_default_and_can_be_turned_off()
+    {
+        var data = SmallIdxData.Write(Path.Combine(_dir, "data"));
+        var model = Model();
+        async Task<(string[] Stages, long MinParams)> Run(string name, params string[] extra)
+        {
+            var output = Path.Combine(_dir, name + ".onnx");
+            var (code, _, error) = await RunAcp(["prune", model, "--data", data, "--target-flops", "0.5", "--out", output,
+                "--particles", "4", "--cycles", "2", "--epochs", "0", "--validation-images", "500", "--round-to", "2", "--mean", "0.2860", "--std", "0.3530",
+                "--finalist-steps", "3", "--no-test", "--quiet", "--json", .. extra]);
+            Assert.True(code == 0, error);
+            var lines = File.ReadLines(Path.Combine(output + ".run", "evaluations.jsonl")).Select(l => JsonDocument.Parse(l).RootElement).ToArray();
+            return (lines.Select(l => l.GetProperty("Stage").GetString()!).ToArray(),
+                lines.Where(l => l.GetProperty("Stage").GetString() == "Swarm").Min(l => l.GetProperty("Params").GetInt64()));
+        }
+
+        var (defaults, floored) = await Run("defaults");
+        var (off, free) = await Run("off", "--finalists", "0", "--no-capacity-floor");
+
+        Assert.Contains("Finalist", defaults);
+        Assert.DoesNotContain("Finalist", off);
+        // Without the floor the swarm scores structures with fewer parameters than any it scores with it.
+        Assert.True(free < floored, $"without the floor the narrowest candidate has {free} parameters, with it {floored}");
     }
 
     [Fact]

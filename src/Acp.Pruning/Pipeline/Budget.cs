@@ -96,6 +96,29 @@ public sealed class Budget
         return Allows(At(hi)) ? (hi, At(hi)) : (1, narrowest);
     }
 
+    /// <summary>
+    /// The group whose next rounding step down saves the most MACs per parameter it removes (a greedy knapsack step:
+    /// meet a MAC budget keeping as much capacity as possible); −1 when every group is at its narrowest. Ties go to
+    /// the lowest index.
+    /// </summary>
+    public int CheapestMacs(int[] widths, int[] upperBounds, int roundTo)
+    {
+        var cost = Cost(widths);
+        var pick = -1;
+        var best = double.NegativeInfinity;
+        for (var d = 0; d < widths.Length; d++)
+        {
+            var down = Search.StructureRounding.StepDown(widths[d], upperBounds[d], roundTo);
+            if (down == widths[d]) continue;
+            var narrower = (int[])widths.Clone();
+            narrower[d] = down;
+            var after = Cost(narrower);
+            var saved = (double)(cost.Macs - after.Macs) / Math.Max(1, cost.Params - after.Params);
+            if (saved > best) (pick, best) = (d, saved);
+        }
+        return pick;
+    }
+
     /// <summary>"12.3 M MACs (0.49×), 0.13 M params (0.48×)".</summary>
     public string Describe(PredictedCost cost) =>
         $"{cost.Macs:N0} MACs ({cost.Macs / (double)Math.Max(1, Original.Macs):0.###}×), {cost.Params:N0} params ({cost.Params / (double)Math.Max(1, Original.Params):0.###}×)";

@@ -121,8 +121,31 @@ public sealed record PruningOptions
     /// </summary>
     public int FitnessSteps { get; init; }
 
-    /// <summary>Images per step of <see cref="FitnessSteps"/>.</summary>
+    /// <summary>Images per step of <see cref="FitnessSteps"/> and <see cref="FinalistSteps"/>.</summary>
     public int FitnessTuningBatchSize { get; init; } = 64;
+
+    /// <summary>
+    /// <see cref="PruningStrategy.Acp"/> with a MAC budget alone: the swarm scores only structures with at least the
+    /// parameters of the budget's uniform structure (others get fitness −∞ without being evaluated), and that uniform
+    /// structure is one of its initial particles. The search may then move MACs between layers but not trade capacity
+    /// for them: the swarm's fitness (no training) favours structures that keep the original's function with few
+    /// parameters, and at deep cuts those recover less in fine-tuning (docs/benchmarks.md). Ignored by
+    /// <see cref="PruningStrategy.AcpPaper"/> and when <see cref="TargetParams"/> is set.
+    /// </summary>
+    public bool CapacityFloor { get; init; } = true;
+
+    /// <summary>
+    /// <see cref="PruningStrategy.Acp"/>: after the swarm, its best this many distinct structures and the uniform
+    /// structure of the budget are scored again, each after <see cref="FinalistSteps"/> steps of distilled fine-tuning,
+    /// on the whole validation split, and the best of them is kept; 0 = keep the swarm's best. The swarm's cheap
+    /// fitness ranks deep cuts poorly; a few dozen trained steps rank them close to their fine-tuned order, and the
+    /// uniform structure among the finalists keeps the search from ending below the uniform baseline
+    /// (docs/benchmarks.md). Ignored by <see cref="PruningStrategy.AcpPaper"/>.
+    /// </summary>
+    public int Finalists { get; init; } = 4;
+
+    /// <summary>Optimizer steps of distilled fine-tuning each finalist gets before it is scored again (see <see cref="Finalists"/>).</summary>
+    public int FinalistSteps { get; init; } = 50;
 
     /// <summary>The particle swarm (particles, cycles, coefficients); the seed and rounding are taken from these options.</summary>
     public PsoOptions Swarm { get; init; } = new() { MaxVelocityFraction = 0.25 };
@@ -179,6 +202,8 @@ public sealed record PruningOptions
         if (Epochs < 0) throw new ArgumentException($"{nameof(Epochs)} cannot be negative; got {Epochs}.", nameof(Epochs));
         if (FitnessSteps < 0) throw new ArgumentException($"{nameof(FitnessSteps)} cannot be negative; got {FitnessSteps}.", nameof(FitnessSteps));
         Positive(FitnessTuningBatchSize, nameof(FitnessTuningBatchSize));
+        if (Finalists < 0) throw new ArgumentException($"{nameof(Finalists)} cannot be negative; got {Finalists}.", nameof(Finalists));
+        Positive(FinalistSteps, nameof(FinalistSteps));
         if (PaperFitnessEpochs < 0) throw new ArgumentException($"{nameof(PaperFitnessEpochs)} cannot be negative.", nameof(PaperFitnessEpochs));
         if (Epsilon is { } e && !(e >= 0 && e <= 2)) throw new ArgumentException($"Epsilon must be in [0, 2] (a cosine distance); got {e}.", nameof(Epsilon));
         if (!(LearningRate > 0)) throw new ArgumentException($"{nameof(LearningRate)} must be positive.", nameof(LearningRate));

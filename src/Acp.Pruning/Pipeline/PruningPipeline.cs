@@ -108,6 +108,7 @@ public static class PruningPipeline
             UniformRatio = search.Ratio,
             SearchHistory = search.History,
             Candidates = search.Candidates,
+            Finalists = search.Finalists,
             EpochLosses = losses,
             SearchTime = searchTime,
             TotalTime = clock.Elapsed,
@@ -126,7 +127,7 @@ public static class PruningPipeline
     private static double Accuracy((int Correct, int Images) score) => (double)score.Correct / score.Images;
 
     private sealed record StructureChoice(int[] Widths, ChannelRanking Ranking, double? Epsilon, double? Ratio,
-        IReadOnlyList<PsoCycle> History, IReadOnlyList<CandidateEvaluation> Candidates);
+        IReadOnlyList<PsoCycle> History, IReadOnlyList<CandidateEvaluation> Candidates, IReadOnlyList<CandidateEvaluation> Finalists);
 
     private static StructureChoice UniformStructure(ChannelAnalysis analysis, IReadOnlyList<ChannelGroup> groups, Budget budget, PruningOptions options)
     {
@@ -134,7 +135,7 @@ public static class PruningPipeline
         var ranking = options.Strategy == PruningStrategy.Random
             ? ChannelRanking.Random(analysis, groups, options.Seed)
             : ChannelRanking.L1(analysis, groups);
-        return new StructureChoice(widths, ranking, null, ratio, [], []);
+        return new StructureChoice(widths, ranking, null, ratio, [], [], []);
     }
 
     private static StructureChoice SearchStructure(ChannelAnalysis analysis, IReadOnlyList<ChannelGroup> groups, Budget budget, Network original,
@@ -182,6 +183,8 @@ public static class PruningPipeline
             MaxVelocityFraction = paper ? null : options.Swarm.MaxVelocityFraction,
         };
         var tuner = !paper && options.FitnessSteps > 0 ? new FitnessTuner(original, data.FitnessTuning, options, cancellation) : null;
+        var (_, uniform) = budget.Uniform(options.RoundTo);
+        long? paramsFloor = !paper && options.CapacityFloor && options.TargetParams is null && swarm.Particles > 1 ? budget.Cost(uniform).Params : null;
         var candidates = new List<CandidateEvaluation>();
         var expected = swarm.Particles * (swarm.Cycles + 1);
         var best = double.NegativeInfinity;
@@ -189,7 +192,8 @@ public static class PruningPipeline
 
         double Fitness(int[] widths)
         {
-            var evaluation = store?.Find(widths);
+            if (budget.Cost(widths).Params < paramsFloor) return double.NegativeInfinity;
+            var evaluation = store?.Find(widths, CandidateStage.Swarm);
             if (evaluation is null)
             {
                 var clock = Stopwatch.StartNew();
@@ -210,12 +214,56 @@ public static class PruningPipeline
         }
 
         var cycles = new CallbackProgress<PsoCycle>(c => cycle = c.Cycle + 1);
-        var result = new ParticleSwarm(swarm).Run(start, upper, Fitness, w => budget.Allows(w), cycles, cancellation);
+        // With a capacity floor, an over-budget particle sheds MACs where they cost the fewest parameters; the default
+        // repair (relatively widest first) would cut the parameter-heavy late layers and sink it below the floor.
+        Func<int[], int>? repairStep = paramsFloor is null ? null : w => budget.CheapestMacs(w, upper, options.RoundTo);
+        var result = new ParticleSwarm(swarm).Run(start, paramsFloor is null ? [] : [uniform], upper, Fitness, w => budget.Allows(w), cycles, cancellation, repairStep);
         if (!double.IsFinite(result.BestFitness))
         {
             throw new InvalidOperationException("No candidate structure met the budget.");
         }
-        return new StructureChoice(result.BestStructure, ranking, epsilon, null, result.History, candidates);
+        if (paper || options.Finalists == 0) return new StructureChoice(result.BestStructure, ranking, epsilon, null, result.History, candidates, []);
+        var finalists = ScoreFinalists(candidates, uniform, budget, builder, original, data, options, store, progress, cancellation);
+        var chosen = finalists[0];
+        foreach (var finalist in finalists) if (finalist.Correct > chosen.Correct) chosen = finalist;
+        return new StructureChoice(chosen.Widths, ranking, epsilon, null, result.History, candidates, finalists);
+    }
+
+    /// <summary>
+    /// The finalists stage: the swarm's best few distinct structures (best first) and the budget's uniform structure
+    /// (last), each trained for a few distilled steps and scored on the whole validation split.
+    /// </summary>
+    private static List<CandidateEvaluation> ScoreFinalists(IReadOnlyList<CandidateEvaluation> swarm, int[] uniform, Budget budget, CandidateBuilder builder,
+        Network original, RunData data, PruningOptions options, RunStore? store, IProgress<PruningProgress>? progress, CancellationToken cancellation)
+    {
+        // OrderByDescending is stable: of equal fitness, the structure evaluated first (the swarm's own best) leads.
+        var structures = swarm.OrderByDescending(c => c.Accuracy).Select(c => c.Widths)
+            .DistinctBy(w => string.Join(",", w)).Take(options.Finalists).ToList();
+        if (!structures.Any(s => s.AsSpan().SequenceEqual(uniform))) structures.Add(uniform);
+
+        var tuner = new FitnessTuner(original, data.FinalistTuning, options, cancellation);
+        var scored = new List<CandidateEvaluation>();
+        progress?.Report(new PruningProgress(PruningStage.Finalists, 0, structures.Count, $"{structures.Count} finalists, {tuner.Steps} distilled steps each"));
+        foreach (var widths in structures)
+        {
+            var evaluation = store?.Find(widths, CandidateStage.Finalist);
+            if (evaluation is null)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                var clock = Stopwatch.StartNew();
+                var (model, _) = builder.Prune(widths);
+                var network = builder.Tuned(model, tuner, cancellation);
+                var (correct, images) = CandidateBuilder.Score(network, data.Validation, cancellation);
+                var cost = budget.Cost(widths);
+                evaluation = new CandidateEvaluation(scored.Count, widths, cost.Macs, cost.Params, correct, images, clock.Elapsed.TotalSeconds) { Stage = CandidateStage.Finalist };
+                store?.Append(evaluation);
+            }
+            scored.Add(evaluation with { Index = scored.Count });
+            var uniformNote = widths.AsSpan().SequenceEqual(uniform) ? " (uniform)" : "";
+            progress?.Report(new PruningProgress(PruningStage.Finalists, scored.Count, structures.Count,
+                $"finalist {scored.Count}/{structures.Count}{uniformNote}: accuracy {evaluation.Accuracy:P2}, best {scored.Max(e => e.Accuracy):P2}"));
+        }
+        return scored;
     }
 
     /// <summary>The paper's fitness: a few epochs of plain fine-tuning of the candidate before it is scored.</summary>

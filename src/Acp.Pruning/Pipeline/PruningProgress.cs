@@ -12,6 +12,9 @@ public enum PruningStage
     /// <summary>The particle swarm scores candidate structures.</summary>
     Searching,
 
+    /// <summary>The swarm's best structures and the uniform one are trained a few steps and scored again.</summary>
+    Finalists,
+
     /// <summary>The chosen structure is fine-tuned.</summary>
     FineTuning,
 

@@ -10,6 +10,16 @@ namespace Acp.Pruning.Pipeline;
 /// <param name="PrunedWidth">Channels kept.</param>
 public sealed record GroupWidth(int GroupId, string Name, int OriginalWidth, int PrunedWidth);
 
+/// <summary>Which score of a structure a <see cref="CandidateEvaluation"/> holds.</summary>
+public enum CandidateStage
+{
+    /// <summary>The swarm's fitness (inherited weights, re-fitted BatchNormalization, the fitness images).</summary>
+    Swarm,
+
+    /// <summary>The finalists' score (a few distilled steps first, then the whole validation split).</summary>
+    Finalist,
+}
+
 /// <summary>One scored candidate structure, as logged.</summary>
 /// <param name="Index">Order of evaluation (0-based).</param>
 /// <param name="Widths">Kept width per searched group, in group order.</param>
@@ -22,6 +32,10 @@ public sealed record CandidateEvaluation(int Index, int[] Widths, long Macs, lon
 {
     /// <summary>Validation top-1 accuracy, the fitness.</summary>
     public double Accuracy => Images == 0 ? 0 : (double)Correct / Images;
+
+    /// <summary>Which score this is; logs written before finalists existed hold swarm scores only.</summary>
+    [System.Text.Json.Serialization.JsonConverter(typeof(System.Text.Json.Serialization.JsonStringEnumConverter<CandidateStage>))]
+    public CandidateStage Stage { get; init; }
 }
 
 /// <summary>Cost and accuracy of one model of the run.</summary>
@@ -65,6 +79,12 @@ public sealed record PruningResult
 
     /// <summary>Every scored candidate, in evaluation order (empty for strategies without a search).</summary>
     public IReadOnlyList<CandidateEvaluation> Candidates { get; init; } = [];
+
+    /// <summary>
+    /// The finalists scored again after the swarm (<see cref="PruningOptions.Finalists"/>), the swarm's best first and
+    /// the uniform structure last; the chosen structure is the first of highest accuracy. Empty without that stage.
+    /// </summary>
+    public IReadOnlyList<CandidateEvaluation> Finalists { get; init; } = [];
 
     /// <summary>Fine-tuning: the training loss per epoch.</summary>
     public IReadOnlyList<double> EpochLosses { get; init; } = [];

@@ -8,7 +8,7 @@ namespace Acp.Pruning.Pipeline;
 /// </summary>
 internal sealed record RunData(
     BatchLoader Training, BatchLoader Calibration, BatchLoader Recalibration, BatchLoader Fitness, BatchLoader Validation,
-    BatchLoader FitnessTuning, string Identity)
+    BatchLoader FitnessTuning, BatchLoader FinalistTuning, string Identity)
 {
     private const int EvaluationBatch = 256;
 
@@ -36,6 +36,7 @@ internal sealed record RunData(
         var recalibration = train.Shuffle(unchecked(options.Seed + 1)).Take(Math.Min(options.RecalibrationImages, train.Count));
         // The same few batches, in the same order, for every candidate: no shuffling, no augmentation.
         var tuning = train.Shuffle(unchecked(options.Seed + 2)).Take((int)Math.Min((long)options.FitnessSteps * options.FitnessTuningBatchSize, train.Count));
+        var finalistTuning = train.Shuffle(unchecked(options.Seed + 3)).Take((int)Math.Min((long)options.FinalistSteps * options.FitnessTuningBatchSize, train.Count));
         var fitness = options.FitnessImages is { } f ? validation.Take(Math.Min(f, validation.Count)) : (IImageDataset)validation;
         var fineTuning = new BatchLoader(train, new BatchLoaderOptions
         {
@@ -51,6 +52,9 @@ internal sealed record RunData(
         var identity = $"{training.Count} training images of {training.ImageShape}, {training.ClassCount} classes";
         return new RunData(fineTuning, Plain(calibration, 100), Plain(recalibration, options.BatchSize),
             Plain(fitness, EvaluationBatch), Plain(validation, EvaluationBatch),
-            new BatchLoader(tuning, new BatchLoaderOptions { BatchSize = options.FitnessTuningBatchSize, DropLast = tuning.Count > options.FitnessTuningBatchSize, Normalization = normalization }), identity);
+            Tuning(tuning), Tuning(finalistTuning), identity);
+
+        BatchLoader Tuning(IImageDataset d) =>
+            new(d, new BatchLoaderOptions { BatchSize = options.FitnessTuningBatchSize, DropLast = d.Count > options.FitnessTuningBatchSize, Normalization = normalization });
     }
 }

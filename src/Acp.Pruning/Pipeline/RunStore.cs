@@ -64,8 +64,8 @@ internal sealed class RunStore
         return store;
     }
 
-    /// <summary>A logged evaluation of the structure, or null.</summary>
-    public CandidateEvaluation? Find(int[] widths) => _logged.GetValueOrDefault(Key(widths));
+    /// <summary>A logged evaluation of the structure at <paramref name="stage"/>, or null.</summary>
+    public CandidateEvaluation? Find(int[] widths, CandidateStage stage) => _logged.GetValueOrDefault(Key(widths, stage));
 
     /// <summary>Appends an evaluation to the log and flushes it to disk.</summary>
     public void Append(CandidateEvaluation evaluation)
@@ -77,7 +77,7 @@ internal sealed class RunStore
             stream.Write(bytes);
             stream.Flush(flushToDisk: true);
         }
-        _logged[Key(evaluation.Widths)] = evaluation;
+        _logged[Key(evaluation.Widths, evaluation.Stage)] = evaluation;
         Logged.Add(evaluation);
     }
 
@@ -118,7 +118,7 @@ internal sealed class RunStore
                 break;
             }
             if (evaluation?.Widths is null) break;
-            _logged[Key(evaluation.Widths)] = evaluation;
+            _logged[Key(evaluation.Widths, evaluation.Stage)] = evaluation;
             Logged.Add(evaluation);
             valid.Append(line).Append('\n');
         }
@@ -126,7 +126,7 @@ internal sealed class RunStore
         WriteAtomically(path, Encoding.UTF8.GetBytes(valid.ToString()));
     }
 
-    private static string Key(int[] widths) => string.Join(",", widths);
+    private static string Key(int[] widths, CandidateStage stage) => $"{stage}:{string.Join(",", widths)}";
 
     private static RunIdentity Identity(byte[] model, string dataIdentity, PruningOptions options)
     {

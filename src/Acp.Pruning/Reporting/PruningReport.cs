@@ -36,6 +36,12 @@ public static class PruningReport
             $"Search {result.SearchTime.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s, whole run {result.TotalTime.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture)} s; " +
             $"{result.Candidates.Count} candidate structures scored; fine-tuning {options.Epochs} epoch(s); seed {options.Seed}.",
         };
+        if (result.Finalists.Count > 0)
+        {
+            var scores = string.Join("; ", result.Finalists.Select(f =>
+                $"{string.Join(",", f.Widths)}{(f.Widths.AsSpan().SequenceEqual(chosen) ? " (kept)" : "")}: {f.Accuracy.ToString("P2", CultureInfo.InvariantCulture)}"));
+            allNotes.Add($"Finalists, scored on the whole validation split after {options.FinalistSteps} distilled steps each (the swarm's best first, the uniform structure last): {scores}.");
+        }
         if (result.Epsilon is { } e) allNotes.Add($"DBSCAN ε = {e.ToString("0.######", CultureInfo.InvariantCulture)} (cosine distance, minPts {options.MinPoints}).");
         if (result.UniformRatio is { } r) allNotes.Add($"Every prunable group lost {r.ToString("P1", CultureInfo.InvariantCulture)} of its channels (before rounding to multiples of {options.RoundTo}).");
         allNotes.AddRange(notes ?? []);

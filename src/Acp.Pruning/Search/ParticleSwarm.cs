@@ -54,9 +54,36 @@ public sealed class ParticleSwarm
     /// <param name="cancellationToken">Checked before every fitness evaluation.</param>
     /// <exception cref="OperationCanceledException">The search was cancelled.</exception>
     public PsoResult Run(int[] start, int[] upperBounds, Func<int[], double> fitness, Func<int[], bool> withinBudget,
-        IProgress<PsoCycle>? progress = null, CancellationToken cancellationToken = default)
+        IProgress<PsoCycle>? progress = null, CancellationToken cancellationToken = default) =>
+        Run(start, [], upperBounds, fitness, withinBudget, progress, cancellationToken);
+
+    /// <summary>
+    /// As <see cref="Run(int[], int[], Func{int[], double}, Func{int[], bool}, IProgress{PsoCycle}?, CancellationToken)"/>,
+    /// with further known structures placed in the initial population: they take the places of its last particles
+    /// (the ones drawn farthest from <paramref name="start"/>), after rounding.
+    /// </summary>
+    /// <param name="start">Kept widths per dimension to start from (the clustering result).</param>
+    /// <param name="alsoStartAt">Further structures of the initial population (at most particles − 1).</param>
+    /// <param name="upperBounds">Original widths per dimension.</param>
+    /// <param name="fitness">Fitness of a structure, higher is better; NaN counts as −∞. Receives a copy.</param>
+    /// <param name="withinBudget">Whether a structure meets the budget (e.g. MACs); receives a copy.</param>
+    /// <param name="progress">Receives one <see cref="PsoCycle"/> per cycle, the initial population first.</param>
+    /// <param name="cancellationToken">Checked before every fitness evaluation.</param>
+    /// <exception cref="ArgumentException">More extra structures than particles − 1, or one of the wrong length.</exception>
+    /// <exception cref="OperationCanceledException">The search was cancelled.</exception>
+    /// <param name="repairStep">
+    /// Which dimension the repair shrinks next by one rounding step, given a copy of the over-budget structure (−1 when
+    /// none can shrink); null = the relatively widest, as described on the class.
+    /// </param>
+    public PsoResult Run(int[] start, IReadOnlyList<int[]> alsoStartAt, int[] upperBounds, Func<int[], double> fitness, Func<int[], bool> withinBudget,
+        IProgress<PsoCycle>? progress = null, CancellationToken cancellationToken = default, Func<int[], int>? repairStep = null)
     {
         StructureRounding.Validate(start, upperBounds, Options.RoundTo);
+        ArgumentNullException.ThrowIfNull(alsoStartAt);
+        if (alsoStartAt.Count > Options.Particles - 1)
+            throw new ArgumentException($"{alsoStartAt.Count} extra starting structures do not fit beside the start in {Options.Particles} particles.", nameof(alsoStartAt));
+        if (alsoStartAt.Any(s => s.Length != start.Length))
+            throw new ArgumentException($"Every extra starting structure needs {start.Length} widths.", nameof(alsoStartAt));
         ArgumentNullException.ThrowIfNull(fitness);
         ArgumentNullException.ThrowIfNull(withinBudget);
         var o = Options;
@@ -69,7 +96,7 @@ public sealed class ParticleSwarm
         var cache = new Dictionary<int[], double>(StructureComparer.Instance);
         double Evaluate(int[] x)
         {
-            if (!Repair(x, upperBounds, o.RoundTo, withinBudget)) return double.NegativeInfinity;
+            if (!Repair(x, withinBudget, repairStep ?? (w => RelativelyWidest(w, upperBounds, o.RoundTo)), upperBounds, o.RoundTo)) return double.NegativeInfinity;
             if (cache.TryGetValue(x, out var cached)) return cached;
             cancellationToken.ThrowIfCancellationRequested();
             var value = fitness((int[])x.Clone());
@@ -79,6 +106,10 @@ public sealed class ParticleSwarm
         }
 
         var x = Population.AroundClustering(start, upperBounds, o.Particles, o.RoundTo, o.Seed);
+        for (var k = 0; k < alsoStartAt.Count; k++)
+        {
+            x[o.Particles - alsoStartAt.Count + k] = alsoStartAt[k].Select((w, d) => StructureRounding.Round(w, upperBounds[d], o.RoundTo)).ToArray();
+        }
         var v = new double[o.Particles][];
         var fx = new double[o.Particles];
         var pbest = new int[o.Particles][];
@@ -156,23 +187,34 @@ public sealed class ParticleSwarm
     }
 
     /// <summary>Shrinks <paramref name="x"/> in place until it is within budget; false if that is impossible.</summary>
-    private static bool Repair(int[] x, int[] upperBounds, int roundTo, Func<int[], bool> withinBudget)
+    private static bool Repair(int[] x, Func<int[], bool> withinBudget, Func<int[], int> pick, int[] upperBounds, int roundTo)
     {
         while (!withinBudget((int[])x.Clone()))
         {
-            // The widest layer relative to its original width gives up a step first, so the repair spreads the cut
-            // instead of emptying one layer.
-            var pick = -1;
-            var widest = double.NegativeInfinity;
-            for (var d = 0; d < x.Length; d++)
-            {
-                if (StructureRounding.StepDown(x[d], upperBounds[d], roundTo) == x[d]) continue;
-                var relative = (double)x[d] / upperBounds[d];
-                if (relative > widest) (pick, widest) = (d, relative);
-            }
-            if (pick < 0) return false;
-            x[pick] = StructureRounding.StepDown(x[pick], upperBounds[pick], roundTo);
+            var d = pick((int[])x.Clone());
+            if (d < 0) return false;
+            var down = StructureRounding.StepDown(x[d], upperBounds[d], roundTo);
+            // A picker that names a dimension already at its smallest width would loop forever; stop instead.
+            if (down == x[d]) return false;
+            x[d] = down;
         }
         return true;
+    }
+
+    /// <summary>
+    /// The default repair's choice: the widest layer relative to its original width gives up a step first, so the
+    /// repair spreads the cut instead of emptying one layer (the lowest index on ties; −1 when none can shrink).
+    /// </summary>
+    private static int RelativelyWidest(int[] x, int[] upperBounds, int roundTo)
+    {
+        var pick = -1;
+        var widest = double.NegativeInfinity;
+        for (var d = 0; d < x.Length; d++)
+        {
+            if (StructureRounding.StepDown(x[d], upperBounds[d], roundTo) == x[d]) continue;
+            var relative = (double)x[d] / upperBounds[d];
+            if (relative > widest) (pick, widest) = (d, relative);
+        }
+        return pick;
     }
 }

@@ -45,10 +45,14 @@ public sealed class FitnessTuningTests
         var validation = spy.TakeReads();
         foreach (var _ in data.FitnessTuning.GetBatches(0)) { }
         var tuning = spy.TakeReads();
+        foreach (var _ in data.FinalistTuning.GetBatches(0)) { }
+        var finalistTuning = spy.TakeReads();
 
         Assert.Equal(20 * 64, tuning.Count);
+        Assert.Equal(50 * 64, finalistTuning.Count);
         Assert.Equal(1000, validation.Count);
         Assert.Empty(tuning.Intersect(validation));
+        Assert.Empty(finalistTuning.Intersect(validation));
     }
 
     [Theory]
@@ -56,7 +60,8 @@ public sealed class FitnessTuningTests
     [InlineData(10)]
     public void The_search_scores_candidates_after_the_configured_steps(int steps)
     {
-        var options = PipelineTests.Small(PruningStrategy.Acp, targetMacs: 0.4) with { Epochs = 0, FitnessSteps = steps };
+        // Without finalists, so that the swarm's best is the chosen structure.
+        var options = PipelineTests.Small(PruningStrategy.Acp, targetMacs: 0.4) with { Epochs = 0, FitnessSteps = steps, Finalists = 0 };
         var result = PruningPipeline.Run(TrainedSmallCnn.Model(), TrainedSmallCnn.Data(), options);
 
         // The logged fitness of the chosen structure is reproduced from its keep-sets by the same tuning (or none).

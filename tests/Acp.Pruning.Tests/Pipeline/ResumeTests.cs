@@ -26,6 +26,7 @@ public sealed class ResumeTests : IDisposable
     [Theory]
     [InlineData(PruningStage.Calibrating, 0)]
     [InlineData(PruningStage.Searching, 2)]
+    [InlineData(PruningStage.Finalists, 1)]
     [InlineData(PruningStage.FineTuning, 5)]
     [InlineData(PruningStage.FineTuning, 80)]
     [InlineData(PruningStage.Exporting, 0)]
@@ -48,7 +49,9 @@ public sealed class ResumeTests : IDisposable
         if (stage >= PruningStage.FineTuning)
         {
             // Nothing of the search was redone: every evaluation came from the log.
-            Assert.True(File.ReadAllLines(Path.Combine(run, "evaluations.jsonl")).Length == resumed.Candidates.Select(c => string.Join(",", c.Widths)).Distinct().Count());
+            Assert.NotEmpty(resumed.Finalists);
+            Assert.Equal(resumed.Candidates.Select(c => string.Join(",", c.Widths)).Distinct().Count() + resumed.Finalists.Count,
+                File.ReadAllLines(Path.Combine(run, "evaluations.jsonl")).Length);
         }
     }
 

@@ -191,4 +191,37 @@ public class ParticleSwarmTests
         Assert.True(result.BestFitness > Sphere(start, target));
         Assert.True(result.History[^1].BestFitness >= result.History[0].BestFitness);
     }
+    [Fact]
+    public void ExtraStartingStructuresTakeTheLastPlacesOfTheInitialPopulation()
+    {
+        int[] start = [32, 32, 32];
+        int[] upper = [64, 64, 64];
+        int[] known = [60, 8, 17];
+        var evaluated = new List<string>();
+        new ParticleSwarm(new PsoOptions { Particles = 5, Cycles = 0, RoundTo = 8, Seed = 2 })
+            .Run(start, [known], upper, x => { evaluated.Add(string.Join(",", x)); return 0; }, _ => true);
+        var population = Population.AroundClustering(start, upper, 5, 8, 2);
+        // The fifth particle is the known structure (rounded to 8); the first four are the usual population.
+        Assert.Equal(population.Take(4).Select(p => string.Join(",", p)).Append("64,8,16").Distinct(), evaluated);
+    }
+
+    [Fact]
+    public void ExtraStartingStructuresMustFitBesideTheStart()
+    {
+        var swarm = new ParticleSwarm(new PsoOptions { Particles = 2 });
+        Assert.Throws<ArgumentException>(() => swarm.Run([8, 8], [[8, 8], [16, 16]], [16, 16], _ => 0, _ => true));
+        Assert.Throws<ArgumentException>(() => swarm.Run([8, 8], [[8]], [16, 16], _ => 0, _ => true));
+    }
+
+    [Fact]
+    public void ACustomRepairStepDecidesWhichLayerShrinks()
+    {
+        // The default would trim the relatively widest layer first ([48, 24, 8] in the test above); this repair
+        // always trims the last layer that can still shrink.
+        int[] upper = [64, 32, 16];
+        var evaluated = new List<int[]>();
+        new ParticleSwarm(new PsoOptions { RoundTo = 8, Seed = 7, Cycles = 0, Particles = 1 })
+            .Run([64, 32, 16], [], upper, x => { evaluated.Add(x); return x.Sum(); }, x => x.Sum() <= 88, repairStep: x => Array.FindLastIndex(x, w => w > 8));
+        Assert.Equal([64, 16, 8], evaluated.Single());
+    }
 }
