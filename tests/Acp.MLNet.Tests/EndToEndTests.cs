@@ -165,7 +165,7 @@ public sealed class EndToEndTests(PrunedSmallCnn run, ITestOutputHelper output) 
     public void Progress_and_the_context_log_see_every_stage_in_order()
     {
         var stages = run.Progress.Select(p => p.Stage).Distinct().ToArray();
-        Assert.Equal([PruningStage.Calibrating, PruningStage.Clustering, PruningStage.Searching, PruningStage.FineTuning, PruningStage.Exporting], stages);
+        Assert.Equal([PruningStage.Calibrating, PruningStage.Clustering, PruningStage.Searching, PruningStage.Finalists, PruningStage.FineTuning, PruningStage.Exporting], stages);
         Assert.Equal(run.Progress.Count, run.Log.Count(e => e.Progress is not null));
         Assert.Contains(run.Log, e => e.Kind == AcpLogKind.Info && e.Message.Contains("validation accuracy", StringComparison.Ordinal));
     }

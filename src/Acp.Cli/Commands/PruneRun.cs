@@ -28,7 +28,7 @@ internal static class PruneRun
         double? ValidationAccuracyBefore, double? ValidationAccuracyPruned, double? ValidationAccuracyAfter,
         double? TestAccuracyBefore, double? TestAccuracyAfter,
         double LatencyBeforeMs, double LatencyAfterMs, int LatencyBatch, int LatencyThreads,
-        double? Epsilon, double? UniformRatio, int Evaluations, double SearchSeconds, double TotalSeconds,
+        double? Epsilon, double? UniformRatio, int Evaluations, int Finalists, double SearchSeconds, double TotalSeconds,
         string RunDirectory, string? ReportPath, IReadOnlyList<WidthEntry> Widths, IReadOnlyList<BaselineEntry> Baselines);
 
     public static async Task<int> RunAsync(PruneCommand.Arguments a, TextWriter output, CancellationToken cancellation)
@@ -96,7 +96,7 @@ internal static class PruneRun
         var report = new Report(a.Model.FullName, a.Output.FullName, PruningReport.Name(result.Strategy), options.TargetMacs, options.TargetParams, options.Seed, options.Epochs,
             result.Original.Params, result.Pruned.Params, result.Original.Macs, result.Pruned.Macs, before.Length, after.Length,
             result.Original.ValidationAccuracy, result.PrunedBeforeFineTuning.ValidationAccuracy, result.Pruned.ValidationAccuracy, testBefore, testAfter,
-            latencyBefore, latencyAfter, a.LatencyBatch, a.LatencyThreads, result.Epsilon, result.UniformRatio, result.Candidates.Count,
+            latencyBefore, latencyAfter, a.LatencyBatch, a.LatencyThreads, result.Epsilon, result.UniformRatio, result.Candidates.Count, result.Finalists.Count,
             result.SearchTime.TotalSeconds, result.TotalTime.TotalSeconds, options.RunDirectory!, reportPath,
             result.Widths.Select(w => new WidthEntry(w.Name, w.OriginalWidth, w.PrunedWidth)).ToArray(),
             baselines.Select(b => new BaselineEntry(PruningReport.Name(b.Strategy), b.Result.Pruned.Macs, b.Result.Pruned.Params, b.Result.Pruned.ValidationAccuracy, b.Test)).ToArray());
@@ -139,7 +139,7 @@ internal static class PruneRun
     private static void Render(Report r, IAnsiConsole console)
     {
         var budget = string.Join(" and ", new[] { r.TargetFlops is { } f ? $"≤ {f:0.###}× MACs" : null, r.TargetParams is { } p ? $"≤ {p:0.###}× params" : null }.OfType<string>());
-        console.MarkupLine($"Pruned [bold]{Markup.Escape(Path.GetFileName(r.Model))}[/] with {r.Strategy} to {budget}: {r.Evaluations} candidates scored, " +
+        console.MarkupLine($"Pruned [bold]{Markup.Escape(Path.GetFileName(r.Model))}[/] with {r.Strategy} to {budget}: {r.Evaluations} candidates scored{(r.Finalists > 0 ? $", {r.Finalists} finalists" : "")}, " +
             $"search {r.SearchSeconds:0.0} s, total {r.TotalSeconds:0.0} s.");
         var table = new Table().Border(TableBorder.Rounded).AddColumns("", "before", "after", "change");
         foreach (var column in table.Columns.Skip(1)) column.RightAligned();
