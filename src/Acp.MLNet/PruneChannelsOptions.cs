@@ -90,7 +90,7 @@ public sealed class PruneChannelsOptions
     public int FitnessTuningBatchSize { get; set; } = Defaults.FitnessTuningBatchSize;
 
     /// <inheritdoc cref="PruningOptions.CapacityFloor"/>
-    public bool CapacityFloor { get; set; } = Defaults.CapacityFloor;
+    public double CapacityFloor { get; set; } = Defaults.CapacityFloor;
 
     /// <inheritdoc cref="PruningOptions.Finalists"/>
     public int Finalists { get; set; } = Defaults.Finalists;

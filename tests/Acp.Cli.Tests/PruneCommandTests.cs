@@ -88,6 +88,8 @@ public sealed class PruneCommandTests : IDisposable
     [InlineData("--fitness-steps", "-1")]
     [InlineData("--finalists", "-1")]
     [InlineData("--finalist-steps", "0")]
+    [InlineData("--capacity-floor", "1.5")]
+    [InlineData("--capacity-floor", "-0.1")]
     public async Task Bad_arguments_are_usage_errors(string option, string value)
     {
         var args = new List<string> { "prune", Fixtures.PathOf("tiny_cnn.onnx"), "--out", Path.Combine(_dir, "o.onnx"), option, value };

@@ -129,7 +129,7 @@ public sealed class PruneRunTests : IDisposable
         }
 
         var (defaults, floored) = await Run("defaults");
-        var (off, free) = await Run("off", "--finalists", "0", "--no-capacity-floor");
+        var (off, free) = await Run("off", "--finalists", "0", "--capacity-floor", "0");
 
         Assert.Contains("Finalist", defaults);
         Assert.DoesNotContain("Finalist", off);

@@ -42,7 +42,7 @@ public sealed class OptionsTests
             [nameof(PruningOptions.RecalibrationImages)] = 89,
             [nameof(PruningOptions.FitnessSteps)] = 5,
             [nameof(PruningOptions.FitnessTuningBatchSize)] = 32,
-            [nameof(PruningOptions.CapacityFloor)] = false,
+            [nameof(PruningOptions.CapacityFloor)] = 0.5,
             [nameof(PruningOptions.Finalists)] = 2,
             [nameof(PruningOptions.FinalistSteps)] = 7,
             [nameof(PruningOptions.Swarm)] = new PsoOptions { Particles = 3 },

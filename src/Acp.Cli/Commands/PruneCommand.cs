@@ -19,7 +19,7 @@ internal static class PruneCommand
         string? Strategy, int? Epochs, int Seed, int RoundTo, bool Resume, DirectoryInfo? RunDirectory, FileInfo Output, bool Force,
         DirectoryInfo? Report, int LatencyBatch, int LatencyThreads, bool Json, bool Quiet, int? ValidationImages, bool ValidationTail,
         int? Particles, int? Cycles, float? LearningRate, int CropPadding, bool Flip, bool SkipTest, bool CompareBaselines,
-        int? FitnessSteps = null, int? Finalists = null, int? FinalistSteps = null, bool NoCapacityFloor = false);
+        int? FitnessSteps = null, int? Finalists = null, int? FinalistSteps = null, double? CapacityFloor = null);
 
     public static Command Create(TextWriter output, TextWriter error)
     {
@@ -58,7 +58,11 @@ internal static class PruneCommand
         var fitnessSteps = Positive("--fitness-steps", "acp: steps of distilled fine-tuning (64 images each) every candidate gets before it is scored; 0 = re-fit BatchNormalization only (default 0; 25 or more ranked deep cuts better, at 2-3x the cost per candidate).", allowZero: true);
         var finalists = Positive("--finalists", "acp: the swarm's best N structures and the uniform one are trained a few steps and scored again; the best is kept (default 4; 0 = keep the swarm's best).", allowZero: true);
         var finalistSteps = Positive("--finalist-steps", "acp: distilled steps (64 images each) of every finalist (default 50).");
-        var noCapacityFloor = new Option<bool>("--no-capacity-floor") { Description = "acp with a MAC budget: let the swarm score structures with fewer parameters than the uniform one (by default it does not)." };
+        var capacityFloor = new Option<double?>("--capacity-floor") { Description = "acp with a MAC budget: the swarm scores only structures with at least this fraction of the uniform structure's parameters (default 0.75; 0 = no floor)." };
+        capacityFloor.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<double?>() is { } v && !(v >= 0 && v <= 1)) r.AddError("--capacity-floor must be at least 0 and at most 1.");
+        });
         var learningRate = new Option<float?>("--lr") { Description = "Peak learning rate of fine-tuning (default 0.02)." };
         var cropPadding = new Option<int>("--crop-padding") { Description = "Fine-tuning augmentation: random crops after padding by N pixels.", DefaultValueFactory = _ => 0 };
         var flip = new Option<bool>("--flip") { Description = "Fine-tuning augmentation: random horizontal flips." };
@@ -67,7 +71,7 @@ internal static class PruneCommand
 
         var command = new Command("prune", "Remove channels from a trained model within a MAC/parameter budget, fine-tune it and write a physically smaller ONNX file.");
         command.Arguments.Add(model);
-        foreach (var option in new Option[] { data, mean, std, targetFlops, targetParams, ratio, strategy, epochs, seed, roundTo, resume, runDirectory, outPath, force, report, batch, threads, json, validationImages, validationTail, particles, cycles, fitnessSteps, finalists, finalistSteps, noCapacityFloor, learningRate, cropPadding, flip, skipTest, compare })
+        foreach (var option in new Option[] { data, mean, std, targetFlops, targetParams, ratio, strategy, epochs, seed, roundTo, resume, runDirectory, outPath, force, report, batch, threads, json, validationImages, validationTail, particles, cycles, fitnessSteps, finalists, finalistSteps, capacityFloor, learningRate, cropPadding, flip, skipTest, compare })
         {
             command.Options.Add(option);
         }
@@ -79,7 +83,7 @@ internal static class PruneCommand
                 parse.GetValue(force), parse.GetValue(report), parse.GetValue(batch), parse.GetValue(threads), parse.GetValue(json),
                 parse.GetValue(AcpCommandLine.Quiet), parse.GetValue(validationImages), parse.GetValue(validationTail), parse.GetValue(particles),
                 parse.GetValue(cycles), parse.GetValue(learningRate), parse.GetValue(cropPadding), parse.GetValue(flip), parse.GetValue(skipTest),
-                parse.GetValue(compare), parse.GetValue(fitnessSteps), parse.GetValue(finalists), parse.GetValue(finalistSteps), parse.GetValue(noCapacityFloor));
+                parse.GetValue(compare), parse.GetValue(fitnessSteps), parse.GetValue(finalists), parse.GetValue(finalistSteps), parse.GetValue(capacityFloor));
             Check(arguments);
             return arguments.Data is null
                 ? StructureOnlyPrune.RunAsync(arguments, output)

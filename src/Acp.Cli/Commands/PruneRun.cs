@@ -127,7 +127,7 @@ internal static class PruneRun
             FitnessSteps = a.FitnessSteps ?? defaults.FitnessSteps,
             Finalists = a.Finalists ?? defaults.Finalists,
             FinalistSteps = a.FinalistSteps ?? defaults.FinalistSteps,
-            CapacityFloor = !a.NoCapacityFloor,
+            CapacityFloor = a.CapacityFloor ?? defaults.CapacityFloor,
             Epochs = a.Epochs ?? defaults.Epochs,
             LearningRate = a.LearningRate ?? defaults.LearningRate,
             Augmentation = new Augmentation(a.CropPadding, a.Flip),

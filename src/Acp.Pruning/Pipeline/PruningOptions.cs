@@ -11,7 +11,7 @@ public enum PruningStrategy
     /// ACP, made budget-aware: DBSCAN clustering of feature maps with ε bisected to the budget, a particle swarm around
     /// it whose fitness is the validation accuracy of the candidate with inherited weights (optionally after a few steps
     /// of distilled fine-tuning, <see cref="PruningOptions.FitnessSteps"/>) and re-fitted BatchNormalization, held at or
-    /// above the uniform structure's parameters (<see cref="PruningOptions.CapacityFloor"/>), its best few re-scored
+    /// above 0.75× the uniform structure's parameters (<see cref="PruningOptions.CapacityFloor"/>), its best few re-scored
     /// with the uniform structure after a few trained steps (<see cref="PruningOptions.Finalists"/>), cluster
     /// representatives kept.
     /// </summary>
@@ -127,14 +127,17 @@ public sealed record PruningOptions
     public int FitnessTuningBatchSize { get; init; } = 64;
 
     /// <summary>
-    /// <see cref="PruningStrategy.Acp"/> with a MAC budget alone: the swarm scores only structures with at least the
-    /// parameters of the budget's uniform structure (others get fitness −∞ without being evaluated), and that uniform
-    /// structure is one of its initial particles. The search may then move MACs between layers but not trade capacity
-    /// for them: the swarm's fitness (no training) favours structures that keep the original's function with few
-    /// parameters, and at deep cuts those recover less in fine-tuning (docs/benchmarks.md). Ignored by
-    /// <see cref="PruningStrategy.AcpPaper"/> and when <see cref="TargetParams"/> is set.
+    /// <see cref="PruningStrategy.Acp"/> with a MAC budget alone: the swarm scores only structures with at least this
+    /// fraction of the parameters of the budget's uniform structure (others get fitness −∞ without being evaluated),
+    /// that uniform structure is one of its initial particles, and an over-budget particle sheds the MACs that cost the
+    /// fewest parameters. 0 turns the floor off; 1 keeps the search at or above uniform's capacity. Why: the swarm's
+    /// fitness (no training) favours structures that keep the original's function with few parameters, and at deep
+    /// cuts those recover less in fine-tuning; at −70 % MACs the structures that lost to uniform kept 0.65–0.71× its
+    /// parameters, while at −50 % the best ones kept 0.79–0.90× and a floor of 1 cost 0.3 pt (docs/benchmarks.md).
+    /// The default 0.75 lies between. Ignored by <see cref="PruningStrategy.AcpPaper"/> and when
+    /// <see cref="TargetParams"/> is set.
     /// </summary>
-    public bool CapacityFloor { get; init; } = true;
+    public double CapacityFloor { get; init; } = 0.75;
 
     /// <summary>
     /// <see cref="PruningStrategy.Acp"/>: after the swarm, its best this many distinct structures and the uniform
@@ -206,6 +209,7 @@ public sealed record PruningOptions
         Positive(FitnessTuningBatchSize, nameof(FitnessTuningBatchSize));
         if (Finalists < 0) throw new ArgumentException($"{nameof(Finalists)} cannot be negative; got {Finalists}.", nameof(Finalists));
         Positive(FinalistSteps, nameof(FinalistSteps));
+        if (!(CapacityFloor >= 0 && CapacityFloor <= 1)) throw new ArgumentException($"{nameof(CapacityFloor)} must be in [0, 1] (a fraction of the uniform structure's parameters); got {CapacityFloor}.", nameof(CapacityFloor));
         if (PaperFitnessEpochs < 0) throw new ArgumentException($"{nameof(PaperFitnessEpochs)} cannot be negative.", nameof(PaperFitnessEpochs));
         if (Epsilon is { } e && !(e >= 0 && e <= 2)) throw new ArgumentException($"Epsilon must be in [0, 2] (a cosine distance); got {e}.", nameof(Epsilon));
         if (!(LearningRate > 0)) throw new ArgumentException($"{nameof(LearningRate)} must be positive.", nameof(LearningRate));

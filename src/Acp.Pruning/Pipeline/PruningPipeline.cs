@@ -184,7 +184,9 @@ public static class PruningPipeline
         };
         var tuner = !paper && options.FitnessSteps > 0 ? new FitnessTuner(original, data.FitnessTuning, options, cancellation) : null;
         var (_, uniform) = budget.Uniform(options.RoundTo);
-        long? paramsFloor = !paper && options.CapacityFloor && options.TargetParams is null && swarm.Particles > 1 ? budget.Cost(uniform).Params : null;
+        long? paramsFloor = !paper && options.CapacityFloor > 0 && options.TargetParams is null && swarm.Particles > 1
+            ? (long)Math.Ceiling(budget.Cost(uniform).Params * options.CapacityFloor)
+            : null;
         var candidates = new List<CandidateEvaluation>();
         var expected = swarm.Particles * (swarm.Cycles + 1);
         var best = double.NegativeInfinity;

@@ -66,14 +66,16 @@ public sealed class FinalistsTests
         Assert.Equal(result.Candidates.First(c => c.Accuracy == result.Candidates.Max(d => d.Accuracy)).Widths, Chosen(result));
     }
 
-    [Fact]
-    public void With_a_capacity_floor_no_candidate_has_fewer_parameters_than_the_uniform_structure_which_starts_the_swarm()
+    [Theory]
+    [InlineData(1.0)]
+    [InlineData(0.75)]
+    public void With_a_capacity_floor_no_candidate_has_fewer_parameters_than_that_fraction_of_the_uniform_structure_which_starts_the_swarm(double fraction)
     {
-        var options = Options() with { Finalists = 0 };
+        var options = Options() with { Finalists = 0, CapacityFloor = fraction };
         var floored = PruningPipeline.Run(TrainedSmallCnn.Model(), TrainedSmallCnn.Data(), options);
-        var free = PruningPipeline.Run(TrainedSmallCnn.Model(), TrainedSmallCnn.Data(), options with { CapacityFloor = false });
+        var free = PruningPipeline.Run(TrainedSmallCnn.Model(), TrainedSmallCnn.Data(), options with { CapacityFloor = 0 });
         var uniform = UniformWidths(options);
-        var floor = floored.Candidates.Single(c => c.Widths.SequenceEqual(uniform)).Params;
+        var floor = (long)Math.Ceiling(floored.Candidates.Single(c => c.Widths.SequenceEqual(uniform)).Params * fraction);
 
         Assert.All(floored.Candidates, c => Assert.True(c.Params >= floor, $"{string.Join(",", c.Widths)} has {c.Params} parameters < {floor}"));
         Assert.True(floored.Pruned.Params >= floor);
@@ -118,9 +120,14 @@ public sealed class FinalistsTests
     }
 
     [Fact]
-    public void Finalist_settings_are_validated()
+    public void Finalist_and_floor_settings_are_validated()
     {
         Assert.Throws<ArgumentException>(() => (Options() with { Finalists = -1 }).Validate());
         Assert.Throws<ArgumentException>(() => (Options() with { FinalistSteps = 0 }).Validate());
+        Assert.Throws<ArgumentException>(() => (Options() with { CapacityFloor = -0.1 }).Validate());
+        Assert.Throws<ArgumentException>(() => (Options() with { CapacityFloor = 1.5 }).Validate());
+        Assert.Throws<ArgumentException>(() => (Options() with { CapacityFloor = double.NaN }).Validate());
+        (Options() with { CapacityFloor = 0 }).Validate();
+        (Options() with { CapacityFloor = 1 }).Validate();
     }
 }
