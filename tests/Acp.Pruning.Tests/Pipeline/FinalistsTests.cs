@@ -81,6 +81,9 @@ public sealed class FinalistsTests
         Assert.True(floored.Pruned.Params >= floor);
         // Not vacuous: the same search without the floor scores structures below it.
         Assert.Contains(free.Candidates, c => c.Params < floor);
+        // A fraction below 1 is a looser floor, not uniform's: the swarm scores structures between the two.
+        var uniformParams = floored.Candidates.Single(c => c.Widths.SequenceEqual(uniform)).Params;
+        if (fraction < 1) Assert.Contains(floored.Candidates, c => c.Params < uniformParams);
     }
 
     [Fact]
