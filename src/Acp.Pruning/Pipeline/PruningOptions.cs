@@ -11,7 +11,7 @@ public enum PruningStrategy
     /// ACP, made budget-aware: DBSCAN clustering of feature maps with ε bisected to the budget, a particle swarm around
     /// it whose fitness is the validation accuracy of the candidate with inherited weights (optionally after a few steps
     /// of distilled fine-tuning, <see cref="PruningOptions.FitnessSteps"/>) and re-fitted BatchNormalization, held at or
-    /// above 0.75× the uniform structure's parameters (<see cref="PruningOptions.CapacityFloor"/>), its best few re-scored
+    /// above a fraction of the uniform structure's parameters (<see cref="PruningOptions.CapacityFloor"/>), its best few re-scored
     /// with the uniform structure after a few trained steps (<see cref="PruningOptions.Finalists"/>), cluster
     /// representatives kept.
     /// </summary>
@@ -133,7 +133,7 @@ public sealed record PruningOptions
     /// fewest parameters. 0 turns the floor off; 1 keeps the search at or above uniform's capacity. Why: the swarm's
     /// fitness (no training) favours structures that keep the original's function with few parameters, and at deep
     /// cuts those recover less in fine-tuning; at −70 % MACs the structures that lost to uniform kept 0.65–0.71× its
-    /// parameters, while at −50 % the best ones kept 0.79–0.90× and a floor of 1 cost 0.3 pt (docs/benchmarks.md).
+    /// parameters, while at −50 % the best ones kept 0.79–0.90× and a floor of 1 cost 0.2–0.3 pt (docs/benchmarks.md).
     /// The default 0.75 lies between. Ignored by <see cref="PruningStrategy.AcpPaper"/> and when
     /// <see cref="TargetParams"/> is set.
     /// </summary>

@@ -69,12 +69,12 @@ public sealed class ParticleSwarm
     /// <param name="withinBudget">Whether a structure meets the budget (e.g. MACs); receives a copy.</param>
     /// <param name="progress">Receives one <see cref="PsoCycle"/> per cycle, the initial population first.</param>
     /// <param name="cancellationToken">Checked before every fitness evaluation.</param>
-    /// <exception cref="ArgumentException">More extra structures than particles − 1, or one of the wrong length.</exception>
-    /// <exception cref="OperationCanceledException">The search was cancelled.</exception>
     /// <param name="repairStep">
     /// Which dimension the repair shrinks next by one rounding step, given a copy of the over-budget structure (−1 when
     /// none can shrink); null = the relatively widest, as described on the class.
     /// </param>
+    /// <exception cref="ArgumentException">More extra structures than particles − 1, or one of the wrong length.</exception>
+    /// <exception cref="OperationCanceledException">The search was cancelled.</exception>
     public PsoResult Run(int[] start, IReadOnlyList<int[]> alsoStartAt, int[] upperBounds, Func<int[], double> fitness, Func<int[], bool> withinBudget,
         IProgress<PsoCycle>? progress = null, CancellationToken cancellationToken = default, Func<int[], int>? repairStep = null)
     {

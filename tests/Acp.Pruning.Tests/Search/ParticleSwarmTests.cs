@@ -191,6 +191,7 @@ public class ParticleSwarmTests
         Assert.True(result.BestFitness > Sphere(start, target));
         Assert.True(result.History[^1].BestFitness >= result.History[0].BestFitness);
     }
+
     [Fact]
     public void ExtraStartingStructuresTakeTheLastPlacesOfTheInitialPopulation()
     {
