@@ -19,7 +19,8 @@ public sealed class DataOperationsCatalog
 
     /// <summary>
     /// Loads one split of the data set in <paramref name="folder"/>: MNIST/Fashion-MNIST IDX files (optionally
-    /// gzip-compressed), CIFAR-10 or CIFAR-100 binary batches, as their publishers distribute them.
+    /// gzip-compressed), CIFAR-10 or CIFAR-100 binary batches, as their publishers distribute them, or <c>train/</c>
+    /// and <c>test/</c> folders holding one folder of PNG/JPEG images per class.
     /// </summary>
     /// <param name="folder">The folder holding the files (or the folder the archive extracted into).</param>
     /// <param name="split">The training or the test part.</param>

@@ -7,15 +7,17 @@ namespace Acp.Cli.Commands;
 /// <summary>The data-set options shared by eval and prune: where the images are and how to normalise them.</summary>
 internal static class DataOptions
 {
-    public static Option<DirectoryInfo> Data() => new("--data")
-    {
-        Description = "Folder of IDX files (MNIST, Fashion-MNIST), CIFAR-10/100 binary batches, or train/ and test/ folders with one folder of PNG/JPEG images per class.",
-        Required = true,
-    };
+    /// <summary>The layouts <see cref="DatasetFolder"/> reads, for every command's <c>--data</c> help.</summary>
+    public const string DataDescription =
+        "Folder of IDX files (MNIST, Fashion-MNIST), CIFAR-10/100 binary batches, or train/ and test/ folders with one folder of PNG/JPEG images per class.";
 
-    public static Option<string?> Mean() => new("--mean") { Description = "Per-channel mean after scaling pixels to [0,1], comma-separated (default 0)." };
+    public static Option<DirectoryInfo> Data() => new("--data") { Description = DataDescription, Required = true };
 
-    public static Option<string?> Std() => new("--std") { Description = "Per-channel standard deviation after scaling pixels to [0,1], comma-separated (default 1)." };
+    public static Option<string?> Mean(string defaultNote = "0") =>
+        new("--mean") { Description = $"Per-channel mean after scaling pixels to [0,1], comma-separated (default: {defaultNote})." };
+
+    public static Option<string?> Std(string defaultNote = "1") =>
+        new("--std") { Description = $"Per-channel standard deviation after scaling pixels to [0,1], comma-separated (default: {defaultNote})." };
 
     /// <summary>
     /// Opens a split of the data set in <paramref name="folder"/> for <paramref name="model"/>: folder-per-class images

@@ -24,9 +24,9 @@ internal static class PruneCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var model = new Argument<FileInfo>("model") { Description = "The trained ONNX model to prune." };
-        var data = new Option<DirectoryInfo?>("--data") { Description = "Training data (folder of IDX files or CIFAR binary batches); its test split is read only for the final report." };
-        var mean = DataOptions.Mean();
-        var std = DataOptions.Std();
+        var data = new Option<DirectoryInfo?>("--data") { Description = DataOptions.DataDescription + " Its test split is read only for the final report." };
+        var mean = DataOptions.Mean(defaultNote: "the model's acp.mean metadata, else 0");
+        var std = DataOptions.Std(defaultNote: "the model's acp.std metadata, else 1");
         var targetFlops = Fraction("--target-flops", "Keep at most this fraction of the original MACs (0.5 = a 50% cut).");
         var targetParams = Fraction("--target-params", "Keep at most this fraction of the original parameters.");
         var ratio = new Option<double?>("--ratio") { Description = "Structure only (no --data): remove this fraction of every prunable group." };
@@ -51,7 +51,7 @@ internal static class PruneCommand
         var batch = new Option<int>("--latency-batch") { Description = "Batch size of the latency measurement.", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--latency-threads") { Description = "ONNX Runtime intra-op threads of the latency measurement.", DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of tables." };
-        var validationImages = Positive("--validation-images", "Training images held out to score candidates (default 5000).");
+        var validationImages = Positive("--validation-images", "Training images held out to score candidates (default: the last N when the model's acp.validation metadata names N, else 5000).");
         var validationTail = new Option<bool>("--validation-tail") { Description = "Hold out the last training images instead of a seeded stratified draw (automatic when the model's metadata says it never saw them)." };
         var particles = Positive("--particles", "Swarm size (default 10).");
         var cycles = Positive("--cycles", "Swarm cycles after the initial population (default 8).", allowZero: true);

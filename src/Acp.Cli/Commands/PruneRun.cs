@@ -89,7 +89,7 @@ internal static class PruneRun
             var points = baselines.Select(b => new BaselinePoint(PruningReport.Name(b.Strategy) + " (before fine-tuning)",
                 b.Result.PrunedBeforeFineTuning.Macs / (double)b.Result.Original.Macs, b.Result.PrunedBeforeFineTuning.ValidationAccuracy ?? double.NaN));
             var data = PruningReport.Create(result, options, a.Model.Name, rows, points,
-                ["Candidate and baseline points are validation accuracies after BatchNormalization recalibration, before fine-tuning."]);
+                ["Candidate points are the search's fitness: accuracy on the fitness images after BatchNormalization recalibration (and --fitness-steps or acp-paper's epochs of training, when used), before fine-tuning. Baseline points are validation accuracies after recalibration, before fine-tuning."]);
             reportPath = await HtmlReport.WriteAsync(data, folder.FullName, cancellation);
         }
 

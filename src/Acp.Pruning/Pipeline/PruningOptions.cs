@@ -10,8 +10,8 @@ public enum PruningStrategy
     /// <summary>
     /// ACP, made budget-aware: DBSCAN clustering of feature maps with ε bisected to the budget, a particle swarm around
     /// it whose fitness is the validation accuracy of the candidate with inherited weights (optionally after a few steps
-    /// of distilled fine-tuning, <see cref="PruningOptions.FitnessSteps"/>) and re-fitted BatchNormalization, held at or
-    /// above a fraction of the uniform structure's parameters (<see cref="PruningOptions.CapacityFloor"/>), its best few re-scored
+    /// of distilled fine-tuning, <see cref="PruningOptions.FitnessSteps"/>) and re-fitted BatchNormalization, held (with a MAC
+    /// budget alone) at or above a fraction of the uniform structure's parameters (<see cref="PruningOptions.CapacityFloor"/>), its best few re-scored
     /// with the uniform structure after a few trained steps (<see cref="PruningOptions.Finalists"/>), cluster
     /// representatives kept.
     /// </summary>
@@ -134,8 +134,8 @@ public sealed record PruningOptions
     /// fitness (no training) favours structures that keep the original's function with few parameters, and at deep
     /// cuts those recover less in fine-tuning; at −70 % MACs the structures that lost to uniform kept 0.65–0.71× its
     /// parameters, while at −50 % the best ones kept 0.79–0.90× and a floor of 1 cost 0.2–0.3 pt (docs/benchmarks.md).
-    /// The default 0.75 lies between. Ignored by <see cref="PruningStrategy.AcpPaper"/> and when
-    /// <see cref="TargetParams"/> is set.
+    /// The default 0.75 lies between. Ignored by <see cref="PruningStrategy.AcpPaper"/>, by a one-particle
+    /// swarm and when <see cref="TargetParams"/> is set.
     /// </summary>
     public double CapacityFloor { get; init; } = 0.75;
 

@@ -13,7 +13,11 @@ public sealed record GroupWidth(int GroupId, string Name, int OriginalWidth, int
 /// <summary>Which score of a structure a <see cref="CandidateEvaluation"/> holds.</summary>
 public enum CandidateStage
 {
-    /// <summary>The swarm's fitness (inherited weights, re-fitted BatchNormalization, the fitness images).</summary>
+    /// <summary>
+    /// The swarm's fitness on the fitness images: inherited weights and re-fitted BatchNormalization, after
+    /// <see cref="PruningOptions.FitnessSteps"/> distilled steps when set, or after
+    /// <see cref="PruningOptions.PaperFitnessEpochs"/> of fine-tuning for <see cref="PruningStrategy.AcpPaper"/>.
+    /// </summary>
     Swarm,
 
     /// <summary>The finalists' score (a few distilled steps first, then the whole validation split).</summary>
