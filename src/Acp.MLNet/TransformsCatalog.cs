@@ -15,8 +15,8 @@ public sealed class TransformsCatalog
     /// <summary>Prunes channels of a trained ONNX image classifier to a FLOPs budget, with the common settings.</summary>
     /// <param name="modelPath">The trained model's .onnx file.</param>
     /// <param name="targetFlops">The pruned model keeps at most this fraction of the FLOPs (0.5 = half), in (0, 1].</param>
-    /// <param name="strategy">How the pruned structure is chosen.</param>
-    /// <param name="epochs">Epochs of fine-tuning after pruning.</param>
+    /// <param name="strategy">How the pruned structure is chosen (default: <see cref="PruneChannelsOptions.Strategy"/>'s).</param>
+    /// <param name="epochs">Epochs of fine-tuning after pruning (default: <see cref="PruneChannelsOptions.Epochs"/>'s).</param>
     /// <exception cref="FileNotFoundException">There is no file at <paramref name="modelPath"/>.</exception>
     /// <exception cref="ArgumentException">An argument is out of range, or the model is not a prunable image classifier.</exception>
     /// <example>
@@ -27,8 +27,14 @@ public sealed class TransformsCatalog
     /// pruned.Save("model.pruned.onnx");
     /// </code>
     /// </example>
-    public PruneChannelsEstimator PruneChannels(string modelPath, double targetFlops = 0.5, PruningStrategy strategy = PruningStrategy.Acp, int epochs = 3) =>
-        PruneChannels(new PruneChannelsOptions { ModelPath = modelPath, TargetFlops = targetFlops, Strategy = strategy, Epochs = epochs });
+    public PruneChannelsEstimator PruneChannels(string modelPath, double targetFlops = 0.5, PruningStrategy? strategy = null, int? epochs = null)
+    {
+        // Null means the pipeline's default, so that PruningOptions stays the one home of defaults.
+        var options = new PruneChannelsOptions { ModelPath = modelPath, TargetFlops = targetFlops };
+        if (strategy is { } chosen) options.Strategy = chosen;
+        if (epochs is { } count) options.Epochs = count;
+        return PruneChannels(options);
+    }
 
     /// <summary>Prunes channels of a trained ONNX image classifier as <paramref name="options"/> say.</summary>
     /// <remarks>The model is loaded and every option checked here, before any data is read.</remarks>

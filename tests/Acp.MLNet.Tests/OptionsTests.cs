@@ -22,6 +22,19 @@ public sealed class OptionsTests
     }
 
     [Fact]
+    public void The_shorthand_overload_leaves_unnamed_settings_at_the_pipelines_defaults()
+    {
+        using var folder = new TempFolder();
+        var path = Scenario.Write(SmallCnn.Create(seed: 1), folder.Path);
+        var transforms = new AcpContext().Transforms;
+
+        Assert.Equal(new PruningOptions { TargetMacs = 0.5 }, transforms.PruneChannels(path).Options);
+        Assert.Equal(
+            new PruningOptions { TargetMacs = 0.3, Strategy = PruningStrategy.Random, Epochs = 7 },
+            transforms.PruneChannels(path, targetFlops: 0.3, strategy: PruningStrategy.Random, epochs: 7).Options);
+    }
+
+    [Fact]
     public void Every_pipeline_setting_is_mirrored_and_passed_through()
     {
         var values = new Dictionary<string, object?>
