@@ -10,10 +10,10 @@ public enum PruningStrategy
     /// <summary>
     /// ACP, made budget-aware: DBSCAN clustering of feature maps with ε bisected to the budget, a particle swarm around
     /// it whose fitness is the validation accuracy of the candidate with inherited weights (optionally after a few steps
-    /// of distilled fine-tuning, <see cref="PruningOptions.FitnessSteps"/>) and re-fitted BatchNormalization, held (with a MAC
-    /// budget alone) at or above a fraction of the uniform structure's parameters (<see cref="PruningOptions.CapacityFloor"/>), its best few re-scored
-    /// with the uniform structure after a few trained steps (<see cref="PruningOptions.Finalists"/>), cluster
-    /// representatives kept.
+    /// of distilled fine-tuning, <see cref="PruningOptions.FitnessSteps"/>) and re-fitted BatchNormalization, held (with
+    /// a MAC budget alone) at or above a fraction of the uniform structure's parameters
+    /// (<see cref="PruningOptions.CapacityFloor"/>), its best few re-scored with the uniform structure after a few
+    /// trained steps (<see cref="PruningOptions.Finalists"/>), cluster representatives kept.
     /// </summary>
     Acp,
 
