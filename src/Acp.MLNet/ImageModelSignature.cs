@@ -10,6 +10,9 @@ namespace Acp.MLNet;
 /// </summary>
 internal sealed record ImageModelSignature(string Source, string InputName, ImageShape ImageShape, long? FixedBatch, string OutputName, int ClassCount)
 {
+    /// <summary>Values per image: C × H × W.</summary>
+    public int FeatureCount => ImageShape.PixelCount;
+
     /// <exception cref="ArgumentException">The model is not shaped like an image classifier.</exception>
     public static ImageModelSignature Of(OnnxModel model, string source, string parameter = "model")
     {
@@ -38,49 +41,5 @@ internal sealed record ImageModelSignature(string Source, string InputName, Imag
         }
         var image = new ImageShape((int)shape[1].Value!.Value, (int)shape[2].Value!.Value, (int)shape[3].Value!.Value);
         return new ImageModelSignature(source, input.Name, image, shape[0].Value, output.Name, checked((int)inferred[1]));
-    }
-
-    /// <summary>Refuses images of another shape, or labels the model cannot predict.</summary>
-    /// <exception cref="ArgumentException">Named after <paramref name="parameter"/>.</exception>
-    public void Check(ImageDataView data, string parameter)
-    {
-        if (data.ImageShape != ImageShape)
-        {
-            throw new ArgumentException(
-                $"The data's images are {data.ImageShape} (channels×height×width) but {Source} takes {ImageShape}; resize or convert the images first.", parameter);
-        }
-        if (data.ClassCount > ClassCount)
-        {
-            throw new ArgumentException($"The data have {data.ClassCount} classes but {Source} predicts {ClassCount}.", parameter);
-        }
-    }
-
-    /// <summary>Refuses a normalisation with the wrong number of channels.</summary>
-    public void Check(ChannelNormalization normalization, string what, string parameter)
-    {
-        if (normalization.Channels != ImageShape.Channels)
-        {
-            throw new ArgumentException($"{what} has {normalization.Channels} channel(s) ({normalization}) but {Source} takes {ImageShape} images.", parameter);
-        }
-    }
-
-    /// <summary>The schema check before any data flow (ML.NET's <c>GetOutputSchema</c>), and the columns a scorer adds.</summary>
-    public ImageSchema OutputSchema(ImageSchema input, string parameter)
-    {
-        ArgumentNullException.ThrowIfNull(input, parameter);
-        if (!input.TryGetColumn(DefaultColumnNames.Image, out var image))
-        {
-            throw new ArgumentException($"The input has no '{DefaultColumnNames.Image}' column; it has {input}.", parameter);
-        }
-        var expected = new[] { ImageShape.Channels, ImageShape.Height, ImageShape.Width };
-        if (image.Kind != ColumnKind.SingleVector || !image.Dimensions.SequenceEqual(expected))
-        {
-            throw new ArgumentException($"Column '{image}' does not fit {Source}, which takes Vector<Single, {string.Join(", ", expected)}>.", parameter);
-        }
-        if (input.TryGetColumn(DefaultColumnNames.Label, out var label) && label.KeyCount > ClassCount)
-        {
-            throw new ArgumentException($"Column '{label}' has more classes than the {ClassCount} {Source} predicts.", parameter);
-        }
-        return input.With(SchemaColumn.Vector(DefaultColumnNames.Score, ClassCount), SchemaColumn.Key(DefaultColumnNames.PredictedLabel, ClassCount));
     }
 }

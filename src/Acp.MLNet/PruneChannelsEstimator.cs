@@ -1,152 +1,223 @@
 using Acp.Engine.Data;
-using Acp.Onnx.Channels;
 using Acp.Onnx.Ir;
 using Acp.Pruning.Pipeline;
+using Microsoft.ML;
+using Microsoft.ML.Data;
+using Microsoft.ML.Transforms;
 
 namespace Acp.MLNet;
 
 /// <summary>
-/// Learns a channel-pruned model from a trained one and its training data (ML.NET's <c>IEstimator&lt;ITransformer&gt;</c>):
-/// <see cref="Fit"/> runs the whole pruning pipeline (calibration, clustering, particle swarm search, fine-tuning) and
-/// returns a <see cref="PruneChannelsTransformer"/> holding the physically smaller model.
+/// Learns a channel-pruned classifier from a trained ONNX one and the rows of an <see cref="IDataView"/>:
+/// <see cref="Fit"/> runs Acp's pipeline (calibration, clustering, particle swarm search, fine-tuning with
+/// distillation, surgery) and returns a <see cref="PruneChannelsTransformer"/> that scores with the slim model.
 /// </summary>
 /// <remarks>
-/// <para>Made by <see cref="TransformsCatalog.PruneChannels(PruneChannelsOptions)"/>, which loads the model and checks
-/// every option at once, so mistakes surface before any data is read.</para>
-/// <para>Estimator characteristics:</para>
+/// <para>Made by <c>mlContext.Transforms.PruneChannels</c>, which loads the model and checks every setting, so mistakes
+/// surface before any data is read; <see cref="GetOutputSchema"/> and <see cref="Fit"/> check the columns before any
+/// work starts.</para>
 /// <list type="table">
-/// <item><term>Needs training</term><description>Yes: feature maps, candidate scoring and fine-tuning read the training data.</description></item>
-/// <item><term>Input columns</term><description><c>Image</c> (Vector&lt;Single, C, H, W&gt;), <c>Label</c> (Key).</description></item>
-/// <item><term>Output columns</term><description><c>Score</c> (Vector&lt;Single, classes&gt;), <c>PredictedLabel</c> (Key).</description></item>
-/// <item><term>Exportable to ONNX</term><description>It is ONNX: <see cref="PruneChannelsTransformer.Save"/> writes the slim model.</description></item>
+/// <item><term>Needs training</term><description>Yes: feature maps, candidate scoring and fine-tuning read the rows.</description></item>
+/// <item><term>Input columns</term><description>Features: Vector&lt;Single&gt; of C × H × W (channels first); Label: Key (or a class index).</description></item>
+/// <item><term>Output columns</term><description>Score: Vector&lt;Single&gt; of class probabilities in key order; PredictedLabel: Key.</description></item>
+/// <item><term>Scoring</term><description>ML.NET's OnnxTransformer on the pruned model, so the fitted model saves and loads without Acp.</description></item>
 /// </list>
+/// <para><see cref="Fit"/> reads the feature column into memory once (4 bytes per value) and then works on that copy.</para>
 /// </remarks>
-public sealed class PruneChannelsEstimator : IImageEstimator<PruneChannelsTransformer>
+public sealed class PruneChannelsEstimator : IEstimator<PruneChannelsTransformer>
 {
-    private const string Component = "PruneChannels";
-
-    private readonly AcpContext _context;
+    private readonly TransformsCatalog _catalog;
+    private readonly OnnxModel _model;
     private readonly string _source;
     private readonly ImageModelSignature _signature;
-    private readonly ChannelNormalization? _optionsNormalization;
-    private readonly ChannelNormalization? _modelNormalization;
+    private readonly ScoringColumns _columns;
+    private readonly string _labelColumn;
+    private readonly PruningOptions _pruning;
     private readonly IProgress<PruningProgress>? _progress;
+    private readonly CancellationToken _cancellation;
+    private readonly int? _gpuDeviceId;
+    private readonly bool _fallbackToCpu;
 
-    internal PruneChannelsEstimator(AcpContext context, PruneChannelsOptions options)
+    internal PruneChannelsEstimator(TransformsCatalog catalog, PruneChannelsOptions options)
     {
+        ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
-        _context = context;
         if ((options.Model is null) == (options.ModelPath is null))
         {
-            throw new ArgumentException(
-                options.Model is null ? "Set the model to prune: ModelPath or Model." : "Set ModelPath or Model, not both.", nameof(options.ModelPath));
+            throw new ArgumentException(options.Model is null ? "Set the model to prune: ModelPath or Model." : "Set ModelPath or Model, not both.", nameof(options));
         }
-        Model = options.Model ?? ModelFile.Load(options.ModelPath!, nameof(options.ModelPath));
-        _source = options.ModelPath is { } path ? Path.GetFileName(path) : "the model";
-        _signature = ImageModelSignature.Of(Model, _source, options.Model is null ? nameof(options.ModelPath) : nameof(options.Model));
-        _modelNormalization = ModelNormalization.Read(Model, _source);
-        if (_modelNormalization is not null) _signature.Check(_modelNormalization, $"The normalisation in {_source}'s metadata", nameof(options.ModelPath));
-        _optionsNormalization = options.Normalization;
-        if (_optionsNormalization is not null) _signature.Check(_optionsNormalization, "The Normalization option", nameof(options.Normalization));
-
-        Options = options.ToPruningOptions(options.Seed ?? context.SeedOrDefault, normalization: null);
-        Validate(Options);
-        if (ChannelAnalysis.Run(Model).PrunableGroups.Count == 0)
+        ArgumentNullException.ThrowIfNull(options.Pruning, nameof(options.Pruning));
+        options.Pruning.Validate();
+        if (options.Pruning.Normalization is not null)
         {
-            throw new ArgumentException($"{_source} has no channel that can be removed (every group is fenced; `acp inspect` shows why).", nameof(options.ModelPath));
+            throw new ArgumentException("Pruning.Normalization must be null: the feature column is model input already (normalise with ExtractPixels' offsetImage and scaleImage).", nameof(options));
         }
+        if (options.Pruning.Ratio is not null) throw new ArgumentException("Pruning.Ratio is for structure-only pruning without data; give TargetFlops and/or TargetParams.", nameof(options));
+        foreach (var (name, value) in new[] { (nameof(options.FeatureColumnName), options.FeatureColumnName), (nameof(options.LabelColumnName), options.LabelColumnName),
+                     (nameof(options.ScoreColumnName), options.ScoreColumnName), (nameof(options.PredictedLabelColumnName), options.PredictedLabelColumnName) })
+        {
+            if (string.IsNullOrWhiteSpace(value)) throw new ArgumentException($"{name} is empty.", nameof(options));
+        }
+        if (options.ScoreColumnName == options.PredictedLabelColumnName) throw new ArgumentException("ScoreColumnName and PredictedLabelColumnName must differ.", nameof(options));
+        if (options.GpuDeviceId is < 0) throw new ArgumentException($"GpuDeviceId cannot be negative; got {options.GpuDeviceId}.", nameof(options));
+
+        _catalog = catalog;
+        _model = options.Model ?? LoadModel(options.ModelPath!);
+        _source = options.ModelPath is { } path ? Path.GetFileName(path) : "the model";
+        _signature = ImageModelSignature.Of(_model, _source, nameof(options));
+        _columns = new ScoringColumns(options.FeatureColumnName, options.ScoreColumnName, options.PredictedLabelColumnName);
+        _labelColumn = options.LabelColumnName;
+        _pruning = options.Pruning;
         _progress = options.Progress;
+        _cancellation = options.CancellationToken;
+        _gpuDeviceId = options.GpuDeviceId;
+        _fallbackToCpu = options.FallbackToCpu;
     }
 
-    /// <summary>The model to prune (not modified).</summary>
-    public OnnxModel Model { get; }
+    /// <summary>The classifier that <see cref="Fit"/> prunes (not modified).</summary>
+    public OnnxModel Model => _model;
 
-    /// <summary>The pipeline's options as resolved from the options and the context (the normalisation is resolved at <see cref="Fit"/>).</summary>
-    public PruningOptions Options { get; }
-
-    /// <summary>The images the model takes.</summary>
-    public ImageShape ImageShape => _signature.ImageShape;
-
-    /// <summary>The number of classes the model scores.</summary>
-    public int ClassCount => _signature.ClassCount;
-
-    /// <inheritdoc/>
-    public ImageSchema GetOutputSchema(ImageSchema inputSchema) => _signature.OutputSchema(inputSchema, nameof(inputSchema));
+    /// <summary>The pruning run's settings.</summary>
+    public PruningOptions Pruning => _pruning;
 
     /// <summary>
-    /// The normalisation <see cref="Fit"/> uses for <paramref name="data"/>: the options', else the data's, else the
-    /// model metadata's; null means [0, 1] scaling.
+    /// The schema after <see cref="Fit"/>'s transformer: the input plus the score and predicted-label columns.
     /// </summary>
-    /// <exception cref="ArgumentException">The options and the data both set one, and they differ.</exception>
-    public ChannelNormalization? NormalizationFor(ImageDataView data)
+    /// <exception cref="ArgumentException">A column is missing or of the wrong type or size.</exception>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
-        ArgumentNullException.ThrowIfNull(data);
-        if (_optionsNormalization is not null && data.Normalization is not null && !ModelNormalization.Same(_optionsNormalization, data.Normalization))
+        if (Find(inputSchema, _columns.Features) is not { } features) throw MissingColumn("feature", _columns.Features, inputSchema.Select(c => c.Name));
+        if (features.Kind == SchemaShape.Column.VectorKind.Scalar || features.ItemType != NumberDataViewType.Single)
         {
-            throw new ArgumentException(
-                $"The Normalization option ({_optionsNormalization}) and the data's ({data.Normalization}) differ; set one of them.", nameof(data));
+            throw FeatureTypeError(features.ItemType.ToString() + (features.Kind == SchemaShape.Column.VectorKind.Scalar ? "" : " vector"));
         }
-        return _optionsNormalization ?? data.Normalization ?? _modelNormalization;
+        if (Find(inputSchema, _labelColumn) is not { } label) throw MissingColumn("label", _labelColumn, inputSchema.Select(c => c.Name));
+        if (label.Kind != SchemaShape.Column.VectorKind.Scalar || !(label.IsKey || label.ItemType is NumberDataViewType))
+        {
+            throw new ArgumentException($"Label column '{_labelColumn}' is {label.ItemType}{(label.Kind == SchemaShape.Column.VectorKind.Scalar ? "" : " vector")}; it must be a key (MapValueToKey) or a number holding the class index.");
+        }
+        // The pruned model has the original's input and classes, so the original model's scorer states the output; the
+        // predicted label is a key vector of one element, as after Fit.
+        var scoring = ScoringModel.Build(_model, _signature, _columns, Enumerable.Range(0, _signature.ClassCount).ToArray());
+        return Scorer(scoring, LabelClasses.Slots(_signature.ClassCount)).GetOutputSchema(inputSchema);
     }
 
-    /// <summary>Prunes and fine-tunes the model on <paramref name="input"/>, its training data.</summary>
-    /// <param name="input">The training split the model was trained on (a validation part is held out of it, never trained on).</param>
-    /// <param name="cancellationToken">Stops the run between batches or evaluations; with a run folder it resumes later.</param>
-    /// <exception cref="ArgumentException">The images do not fit the model, or the data are too few for the validation split.</exception>
-    /// <exception cref="InvalidOperationException">The budget cannot be met.</exception>
-    /// <exception cref="OperationCanceledException">The run was cancelled.</exception>
-    public PruneChannelsTransformer Fit(ImageDataView input, CancellationToken cancellationToken = default)
+    /// <summary>
+    /// Prunes the model on the rows of <paramref name="input"/> and returns the transformer that scores with the result.
+    /// </summary>
+    /// <exception cref="ArgumentException">A column is missing, of the wrong type or size, or a label is not a class.</exception>
+    /// <exception cref="InvalidOperationException">The budget cannot be met, or CUDA was asked for and is not available.</exception>
+    /// <exception cref="OperationCanceledException">The options' cancellation token was cancelled.</exception>
+    public PruneChannelsTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        _signature.Check(input, nameof(input));
-        var normalization = NormalizationFor(input);
-        var options = Options with { Normalization = normalization };
-        _context.Write(AcpLogKind.Info, Component,
-            $"pruning {_source} with {options.Strategy} to {Budget(options)} on {input.Count} images of {input.ImageShape}, seed {options.Seed}");
-        var result = PruningPipeline.Run(Model, input.Dataset, options, new ProgressRelay(_progress, _context), cancellationToken);
-        var pruned = new OnnxImageTransformer(result.Model, $"pruned {_source}", normalization, _context);
-        var transformer = new PruneChannelsTransformer(Model, _source, result, pruned, options, _context);
-        _context.Write(AcpLogKind.Info, Component, transformer.Summary.Headline());
-        return transformer;
+        var features = input.Schema.GetColumnOrNull(_columns.Features) ?? throw MissingColumn("feature", _columns.Features, input.Schema.Select(c => c.Name));
+        CheckFeatureType(features.Type);
+        var labelColumn = input.Schema.GetColumnOrNull(_labelColumn) ?? throw MissingColumn("label", _labelColumn, input.Schema.Select(c => c.Name));
+        var labels = LabelClasses.For(labelColumn, _signature.ClassCount, _source);
+        // Scoring is set up before the long run, so a CUDA that is not there fails now, not after the fine-tuning.
+        _ = Scorer(ScoringModel.Build(_model, _signature, _columns, labels.ClassOfSlot), labels).Fit(input);
+
+        var dataset = FeatureReader.Read(input, features, labels, _signature, _cancellation);
+        var result = PruningPipeline.Run(_model, dataset, _pruning, _progress, _cancellation);
+        var scoring = ScoringModel.Build(result.Model, _signature, _columns, labels.ClassOfSlot);
+        var scorer = Scorer(scoring, labels).Fit(input);
+        return new PruneChannelsTransformer(scorer, result, scoring, _pruning);
     }
 
-    private static string Budget(PruningOptions options) => string.Join(" and ", new[]
+    /// <summary>ML.NET's own transformers around the scoring model, so the fitted model saves as ML.NET's types.</summary>
+    private IEstimator<ITransformer> Scorer(OnnxModel scoring, LabelClasses labels)
     {
-        options.TargetMacs is { } m ? $"{m:P0} of the FLOPs" : null,
-        options.TargetParams is { } p ? $"{p:P0} of the parameters" : null,
-    }.OfType<string>());
+        var scorer = new OnnxScorer(this, scoring.ToBytes());
+        return scorer.Append(labels.PredictedKey(_catalog, _columns.PredictedIndex, _columns.PredictedValue, _columns.PredictedLabel))
+            .Append(_catalog.DropColumns(_columns.PredictedIndex, _columns.PredictedValue));
+    }
 
-    /// <summary>The pipeline's checks, with its names translated to the options' (TargetMacs is TargetFlops here).</summary>
-    private static void Validate(PruningOptions options)
+    /// <summary>
+    /// ML.NET's ONNX scorer on <paramref name="model"/>, on the configured device. ML.NET's own fallback to the CPU does
+    /// not cover an ONNX Runtime package built without CUDA, so the fallback happens here; without it, one error says
+    /// what to do.
+    /// </summary>
+    private IEstimator<ITransformer> OnnxScoring(byte[] model, int? device)
     {
+        var shape = _signature.ImageShape;
+        return _catalog.ApplyOnnxModel([_columns.Score, _columns.PredictedIndex], [_columns.Features], new MemoryStream(model),
+            new Dictionary<string, int[]> { [_columns.Features] = [1, shape.Channels, shape.Height, shape.Width] }, device, _fallbackToCpu, recursionLimit: 100);
+    }
+
+    private IEstimator<ITransformer> OnnxScoringOnDevice(byte[] model)
+    {
+        if (_gpuDeviceId is not { } device) return OnnxScoring(model, null);
         try
         {
-            options.Validate();
+            return OnnxScoring(model, device);
         }
-        catch (ArgumentException e) when (e.ParamName is not null)
+        catch (Exception e) when (e is not ArgumentException)
         {
-            // Message ends with " (Parameter 'x')", which the new exception adds again for the new name.
-            var message = e.Message;
-            var suffix = $" (Parameter '{e.ParamName}')";
-            if (message.EndsWith(suffix, StringComparison.Ordinal)) message = message[..^suffix.Length];
-            const string macs = nameof(PruningOptions.TargetMacs), flops = nameof(PruneChannelsOptions.TargetFlops);
-            throw new ArgumentException(message.Replace(macs, flops, StringComparison.Ordinal), e.ParamName == macs ? flops : e.ParamName, e);
+            if (_fallbackToCpu) return OnnxScoring(model, null);
+            throw new InvalidOperationException(
+                $"Scoring on CUDA device {device} is not available here ({e.GetBaseException().Message.Split('\n')[0].Trim()}); reference Microsoft.ML.OnnxRuntime.Gpu.Linux 1.32.0 instead of Microsoft.ML.OnnxRuntime, install CUDA 13 and cuDNN, or set FallbackToCpu = true.", e);
         }
     }
 
-    /// <summary>Passes the pipeline's reports to the options' progress and to the context's log.</summary>
-    private sealed class ProgressRelay(IProgress<PruningProgress>? progress, AcpContext context) : IProgress<PruningProgress>
+    private void CheckFeatureType(DataViewType type)
     {
-        private PruningStage? _stage;
-
-        public void Report(PruningProgress value)
+        if (type is not VectorDataViewType { ItemType: NumberDataViewType item } vector || item != NumberDataViewType.Single)
         {
-            progress?.Report(value);
-            // Stage changes and stage ends are worth reading; per-batch reports are trace.
-            var milestone = value.Stage != _stage || (value.Total > 0 && value.Completed >= value.Total);
-            _stage = value.Stage;
-            var counter = value.Total > 0 ? $" {value.Completed}/{value.Total}" : "";
-            context.Write(milestone ? AcpLogKind.Info : AcpLogKind.Trace, Component, $"{value.Stage}{counter}: {value.Message}", value);
+            throw FeatureTypeError(type.ToString() ?? type.GetType().Name);
         }
+        var shape = _signature.ImageShape;
+        if (vector.IsKnownSize && vector.Size != _signature.FeatureCount)
+        {
+            throw new ArgumentException($"Feature column '{_columns.Features}' is {type} ({vector.Size} values) but {_source} takes {shape.Channels}×{shape.Height}×{shape.Width} = {_signature.FeatureCount} per image; resize the images to {shape.Height}×{shape.Width} with {shape.Channels} channel(s).");
+        }
+        if (vector.Dimensions.Length == 3 && !vector.Dimensions.SequenceEqual([shape.Channels, shape.Height, shape.Width]))
+        {
+            throw new ArgumentException($"Feature column '{_columns.Features}' is {type} but {_source} takes channels first, {shape.Channels}×{shape.Height}×{shape.Width}; extract pixels without interleaving colours.");
+        }
+    }
+
+    private ArgumentException FeatureTypeError(string type)
+    {
+        var shape = _signature.ImageShape;
+        return new ArgumentException($"Feature column '{_columns.Features}' is {type}; {_source} needs a Single vector of {shape.Channels}×{shape.Height}×{shape.Width} values per row (ExtractPixels makes one).");
+    }
+
+    // The last column of a name is the one a transformer reads, as in DataViewSchema.
+    private static SchemaShape.Column? Find(SchemaShape schema, string name)
+    {
+        SchemaShape.Column? found = null;
+        foreach (var column in schema)
+        {
+            if (column.Name == name) found = column;
+        }
+        return found;
+    }
+
+    private static ArgumentException MissingColumn(string role, string name, IEnumerable<string> present) =>
+        new($"The data have no {role} column '{name}'; their columns are {string.Join(", ", present.Distinct().Select(n => $"'{n}'"))}.");
+
+    private static OnnxModel LoadModel(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var full = Path.GetFullPath(path);
+        if (!File.Exists(full))
+        {
+            throw new FileNotFoundException(Directory.Exists(full) ? $"{full} is a folder; pass the .onnx file." : $"No ONNX model file at {full}.", full);
+        }
+        return OnnxModel.Load(full);
+    }
+
+    private sealed class SlotRow
+    {
+        public long Slot { get; set; }
+    }
+
+    /// <summary>The ONNX scorer, created (and its ONNX Runtime session started) when fitted or asked for its schema.</summary>
+    private sealed class OnnxScorer(PruneChannelsEstimator owner, byte[] model) : IEstimator<ITransformer>
+    {
+        public ITransformer Fit(IDataView input) => owner.OnnxScoringOnDevice(model).Fit(input);
+
+        public SchemaShape GetOutputSchema(SchemaShape inputSchema) => owner.OnnxScoringOnDevice(model).GetOutputSchema(inputSchema);
     }
 }

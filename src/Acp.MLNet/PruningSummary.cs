@@ -4,14 +4,30 @@ using Acp.Pruning.Pipeline;
 
 namespace Acp.MLNet;
 
-/// <summary>
-/// Before and after of a pruning run, for people and reports. Costs and validation accuracies come from the run; test
-/// accuracies and latencies are filled in once measured (<see cref="PruneChannelsTransformer.Evaluate"/>,
-/// <see cref="PruneChannelsTransformer.EvaluateOriginal"/>, <see cref="PruneChannelsTransformer.MeasureLatency"/>),
-/// because they take time the run itself does not need.
-/// </summary>
+/// <summary>Before and after of a pruning run, for people and reports.</summary>
 public sealed record PruningSummary
 {
+    /// <summary>The summary of <paramref name="result"/>, run with <paramref name="options"/>.</summary>
+    public static PruningSummary Of(PruningResult result, PruningOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(options);
+        return new PruningSummary
+        {
+            Strategy = result.Strategy,
+            TargetFlops = options.TargetFlops,
+            TargetParams = options.TargetParams,
+            OriginalParams = result.Original.Params,
+            PrunedParams = result.Pruned.Params,
+            OriginalMacs = result.Original.Macs,
+            PrunedMacs = result.Pruned.Macs,
+            OriginalValidationAccuracy = result.Original.ValidationAccuracy,
+            PrunedBeforeFineTuningValidationAccuracy = result.PrunedBeforeFineTuning.ValidationAccuracy,
+            PrunedValidationAccuracy = result.Pruned.ValidationAccuracy,
+            Duration = result.TotalTime,
+            Widths = result.Widths,
+        };
+    }
     /// <summary>The strategy.</summary>
     public required PruningStrategy Strategy { get; init; }
 
@@ -48,20 +64,10 @@ public sealed record PruningSummary
     /// <summary>Top-1 of the pruned, fine-tuned model on the validation images.</summary>
     public double? PrunedValidationAccuracy { get; init; }
 
-    /// <summary>Top-1 of the original model on test data, once <see cref="PruneChannelsTransformer.EvaluateOriginal"/> ran.</summary>
-    public double? OriginalTestAccuracy { get; init; }
 
-    /// <summary>Top-1 of the pruned model on test data, once <see cref="PruneChannelsTransformer.Evaluate"/> ran.</summary>
-    public double? TestAccuracy { get; init; }
 
-    /// <summary>Median ONNX Runtime latency of the original model, once measured.</summary>
-    public double? OriginalLatencyMilliseconds { get; init; }
 
-    /// <summary>Median ONNX Runtime latency of the pruned model, once measured.</summary>
-    public double? PrunedLatencyMilliseconds { get; init; }
 
-    /// <summary>Original latency over pruned latency, once measured.</summary>
-    public double? Speedup => OriginalLatencyMilliseconds / PrunedLatencyMilliseconds;
 
     /// <summary>Wall time of the pruning run.</summary>
     public TimeSpan Duration { get; init; }
@@ -92,22 +98,6 @@ public sealed record PruningSummary
         Row("parameters", Count(OriginalParams), $"{Count(PrunedParams)} ({ParamsFraction:P1})");
         Row("MACs", Count(OriginalMacs), $"{Count(PrunedMacs)} ({MacsFraction:P1})");
         Row("validation accuracy", Accuracy(OriginalValidationAccuracy), Accuracy(PrunedValidationAccuracy));
-        if (OriginalTestAccuracy is not null || TestAccuracy is not null) Row("test accuracy", Accuracy(OriginalTestAccuracy), Accuracy(TestAccuracy));
-        if (OriginalLatencyMilliseconds is { } o && PrunedLatencyMilliseconds is { } p)
-        {
-            Row("ORT latency (ms)", o.ToString("F3", CultureInfo.InvariantCulture), $"{p.ToString("F3", CultureInfo.InvariantCulture)} ({Speedup:F2}×)");
-        }
         return text.ToString().TrimEnd();
     }
-}
-
-/// <summary>ONNX Runtime latency of the original and the pruned model, measured the same way.</summary>
-/// <param name="OriginalMilliseconds">Median latency of the original model.</param>
-/// <param name="PrunedMilliseconds">Median latency of the pruned model.</param>
-/// <param name="BatchSize">Images per run.</param>
-/// <param name="Threads">ONNX Runtime intra-op threads.</param>
-public sealed record LatencyComparison(double OriginalMilliseconds, double PrunedMilliseconds, int BatchSize, int Threads)
-{
-    /// <summary>Original latency over pruned latency.</summary>
-    public double Speedup => OriginalMilliseconds / PrunedMilliseconds;
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Acp.Engine.Data;
+using Acp.Pruning.Pipeline;
 
 namespace Acp.Cli.Commands;
 
@@ -13,10 +14,10 @@ internal static class DataOptions
 
     public static Option<DirectoryInfo> Data() => new("--data") { Description = DataDescription, Required = true };
 
-    public static Option<string?> Mean(string defaultNote = "0") =>
+    public static Option<string?> Mean(string defaultNote = "the model's acp.mean metadata, else 0") =>
         new("--mean") { Description = $"Per-channel mean after scaling pixels to [0,1], comma-separated (default: {defaultNote})." };
 
-    public static Option<string?> Std(string defaultNote = "1") =>
+    public static Option<string?> Std(string defaultNote = "the model's acp.std metadata, else 1") =>
         new("--std") { Description = $"Per-channel standard deviation after scaling pixels to [0,1], comma-separated (default: {defaultNote})." };
 
     /// <summary>
@@ -37,14 +38,22 @@ internal static class DataOptions
         return DatasetFolder.Open(folder, split, imageOptions: images);
     }
 
-    /// <summary>Parses --mean and --std for <paramref name="channels"/> channels; a single value applies to every channel.</summary>
-    public static ChannelNormalization Normalization(string? mean, string? std, int channels)
+    /// <summary>
+    /// --mean and --std for <paramref name="channels"/> channels (a single value applies to every channel); null when
+    /// neither is given, so the model's metadata decides (<see cref="ModelDefaults"/>).
+    /// </summary>
+    public static ChannelNormalization? Normalization(string? mean, string? std, int channels)
     {
+        if (mean is null && std is null) return null;
         var m = Parse(mean, "--mean", channels, 0f);
         var s = Parse(std, "--std", channels, 1f);
         if (s.Any(v => v <= 0)) throw new ArgumentException($"--std values must be positive; got {std}.");
         return new ChannelNormalization(m, s);
     }
+
+    /// <summary>--mean/--std when given, else the model's metadata, else scaling to [0, 1] only.</summary>
+    public static ChannelNormalization NormalizationFor(string? mean, string? std, Acp.Onnx.Ir.OnnxModel model, string source, int channels) =>
+        Normalization(mean, std, channels) ?? ModelDefaults.Normalization(model, source) ?? ChannelNormalization.ScaleOnly(channels);
 
     private static float[] Parse(string? text, string option, int channels, float fallback)
     {

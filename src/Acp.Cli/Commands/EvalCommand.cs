@@ -42,7 +42,7 @@ internal static class EvalCommand
             var onnx = OnnxModel.Load(file.FullName);
             var network = Network.Build(onnx);
             var test = DataOptions.Open(folder.FullName, DatasetSplit.Test, onnx);
-            var normalization = DataOptions.Normalization(parse.GetValue(mean), parse.GetValue(std), test.ImageShape.Channels);
+            var normalization = DataOptions.NormalizationFor(parse.GetValue(mean), parse.GetValue(std), onnx, file.Name, test.ImageShape.Channels);
             var loader = new BatchLoader(test, new BatchLoaderOptions { BatchSize = parse.GetValue(batch), Normalization = normalization });
 
             var quiet = parse.GetValue(json) || parse.GetValue(AcpCommandLine.Quiet);

@@ -25,8 +25,8 @@ internal static class PruneCommand
     {
         var model = new Argument<FileInfo>("model") { Description = "The trained ONNX model to prune." };
         var data = new Option<DirectoryInfo?>("--data") { Description = DataOptions.DataDescription + " Its test split is read only for the final report." };
-        var mean = DataOptions.Mean(defaultNote: "the model's acp.mean metadata, else 0");
-        var std = DataOptions.Std(defaultNote: "the model's acp.std metadata, else 1");
+        var mean = DataOptions.Mean();
+        var std = DataOptions.Std();
         var targetFlops = Fraction("--target-flops", "Keep at most this fraction of the original MACs (0.5 = a 50% cut).");
         var targetParams = Fraction("--target-params", "Keep at most this fraction of the original parameters.");
         var ratio = new Option<double?>("--ratio") { Description = "Structure only (no --data): remove this fraction of every prunable group." };

@@ -38,7 +38,7 @@ internal static class PruneRun
         _ = OnnxRuntime.Version;
         var model = OnnxModel.Load(a.Model.FullName);
         var training = DataOptions.Open(a.Data!.FullName, DatasetSplit.Train, model);
-        var options = Options(a, model, training);
+        var options = Options(a, training);
         var quiet = a.Json || a.Quiet;
         if (a.Force && !a.Resume && Directory.Exists(options.RunDirectory)) Directory.Delete(options.RunDirectory!, recursive: true);
 
@@ -93,7 +93,7 @@ internal static class PruneRun
             reportPath = await HtmlReport.WriteAsync(data, folder.FullName, cancellation);
         }
 
-        var report = new Report(a.Model.FullName, a.Output.FullName, PruningReport.Name(result.Strategy), options.TargetMacs, options.TargetParams, options.Seed, options.Epochs,
+        var report = new Report(a.Model.FullName, a.Output.FullName, PruningReport.Name(result.Strategy), options.TargetFlops, options.TargetParams, options.Seed, options.Epochs,
             result.Original.Params, result.Pruned.Params, result.Original.Macs, result.Pruned.Macs, before.Length, after.Length,
             result.Original.ValidationAccuracy, result.PrunedBeforeFineTuning.ValidationAccuracy, result.Pruned.ValidationAccuracy, testBefore, testAfter,
             latencyBefore, latencyAfter, a.LatencyBatch, a.LatencyThreads, result.Epsilon, result.UniformRatio, result.Candidates.Count, result.Finalists.Count,
@@ -106,23 +106,23 @@ internal static class PruneRun
     }
 
     /// <summary>The pipeline's options from the command line, the model's metadata and the defaults.</summary>
-    internal static PruningOptions Options(PruneCommand.Arguments a, OnnxModel model, IImageDataset training)
+    internal static PruningOptions Options(PruneCommand.Arguments a, IImageDataset? training)
     {
         var defaults = new PruningOptions();
-        var tail = ModelDefaults.HeldOutTail(model);
         var swarm = defaults.Swarm;
         if (a.Particles is { } particles) swarm = swarm with { Particles = particles };
         if (a.Cycles is { } cycles) swarm = swarm with { Cycles = cycles };
         return defaults with
         {
-            Strategy = PruneCommand.ParseStrategy(a.Strategy ?? "acp"),
-            TargetMacs = a.TargetFlops,
+            Strategy = PruneCommand.ParseStrategy(a.Strategy ?? (training is null ? "l1" : "acp")),
+            TargetFlops = a.TargetFlops,
             TargetParams = a.TargetParams,
+            Ratio = a.Ratio,
             RoundTo = a.RoundTo,
             Seed = a.Seed,
-            Normalization = DataOptions.Normalization(a.Mean ?? ModelDefaults.Mean(model), a.Std ?? ModelDefaults.Std(model), training.ImageShape.Channels),
-            ValidationImages = a.ValidationImages ?? tail ?? defaults.ValidationImages,
-            ValidationFromTail = a.ValidationTail || (a.ValidationImages is null && tail is not null),
+            Normalization = training is null ? null : DataOptions.Normalization(a.Mean, a.Std, training.ImageShape.Channels),
+            ValidationImages = a.ValidationImages,
+            ValidationFromTail = a.ValidationTail,
             Swarm = swarm,
             FitnessSteps = a.FitnessSteps ?? defaults.FitnessSteps,
             Finalists = a.Finalists ?? defaults.Finalists,
@@ -131,7 +131,7 @@ internal static class PruneRun
             Epochs = a.Epochs ?? defaults.Epochs,
             LearningRate = a.LearningRate ?? defaults.LearningRate,
             Augmentation = new Augmentation(a.CropPadding, a.Flip),
-            RunDirectory = a.RunDirectory?.FullName ?? a.Output.FullName + ".run",
+            RunDirectory = training is null ? null : a.RunDirectory?.FullName ?? a.Output.FullName + ".run",
             Resume = a.Resume,
         };
     }

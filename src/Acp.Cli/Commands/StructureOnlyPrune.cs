@@ -1,10 +1,8 @@
 using System.Globalization;
-using Acp.Onnx.Analysis;
-using Acp.Onnx.Channels;
 using Acp.Onnx.Ir;
 using Acp.Onnx.Runtime;
-using Acp.Pruning;
 using Acp.Pruning.Pipeline;
+using Acp.Pruning.Reporting;
 using Spectre.Console;
 
 namespace Acp.Cli.Commands;
@@ -17,25 +15,20 @@ internal static class StructureOnlyPrune
 {
     /// <summary>What <c>--json</c> prints.</summary>
     internal sealed record Report(string Model, string Output, string Strategy, double Ratio, int RoundTo,
-        int PrunableGroups, int FencedGroups, int ChannelsRemoved,
+        int PrunableGroups, int ChannelsRemoved,
         long ParamsBefore, long ParamsAfter, long MacsBefore, long MacsAfter, long BytesBefore, long BytesAfter,
         double LatencyBeforeMs, double LatencyAfterMs, int LatencyBatch, int LatencyThreads, bool FineTuned);
 
     public static Task<int> RunAsync(PruneCommand.Arguments a, TextWriter output)
     {
         var original = OnnxModel.Load(a.Model.FullName);
-        var analysis = ChannelAnalysis.Run(original);
-        ChannelSelectionStrategy selector = a.Strategy == "random" ? new RandomStrategy(a.Seed) : new L1NormStrategy();
-        var ratio = a.Ratio ?? UniformRatio(analysis, a);
-        var keep = selector.Select(analysis, ratio, a.RoundTo);
-        var result = ChannelSurgery.Apply(analysis, keep);
+        var options = PruneRun.Options(a, training: null);
+        var result = PruningPipeline.Run(original, null, options);
         result.Model.Save(a.Output.FullName, overwrite: true);
 
-        var before = ModelCost.Compute(original, ShapeInference.Run(original));
-        var after = ModelCost.Compute(result.Model, ShapeInference.Run(result.Model));
-        var report = new Report(a.Model.FullName, a.Output.FullName, selector.Name, ratio, a.RoundTo,
-            analysis.PrunableGroups.Count, analysis.FencedGroups.Count, result.Report.ChannelsRemoved,
-            before.TotalParams, after.TotalParams, before.TotalMacs, after.TotalMacs, a.Model.Length, new FileInfo(a.Output.FullName).Length,
+        var report = new Report(a.Model.FullName, a.Output.FullName, PruningReport.Name(result.Strategy), result.UniformRatio ?? 0, options.RoundTo,
+            result.Widths.Count, result.Widths.Sum(w => w.OriginalWidth - w.PrunedWidth),
+            result.Original.Params, result.Pruned.Params, result.Original.Macs, result.Pruned.Macs, a.Model.Length, new FileInfo(a.Output.FullName).Length,
             LatencyMeter.MedianMilliseconds(File.ReadAllBytes(a.Model.FullName), a.LatencyBatch, a.LatencyThreads),
             LatencyMeter.MedianMilliseconds(File.ReadAllBytes(a.Output.FullName), a.LatencyBatch, a.LatencyThreads),
             a.LatencyBatch, a.LatencyThreads, FineTuned: false);
@@ -44,17 +37,10 @@ internal static class StructureOnlyPrune
         return Task.FromResult(ExitCodes.Success);
     }
 
-    private static double UniformRatio(ChannelAnalysis analysis, PruneCommand.Arguments a)
-    {
-        if (analysis.PrunableGroups.Count == 0) return 0;
-        var budget = new Budget(new CostPredictor(analysis), analysis.PrunableGroups, a.TargetFlops, a.TargetParams);
-        return budget.Uniform(a.RoundTo).Ratio;
-    }
-
     private static void Render(Report r, IAnsiConsole console)
     {
         console.MarkupLine($"Pruned [bold]{Markup.Escape(r.Model)}[/] with {r.Strategy}, ratio {r.Ratio.ToString("0.###", CultureInfo.InvariantCulture)}, widths rounded to {r.RoundTo}: " +
-            $"{r.ChannelsRemoved} channels removed from {r.PrunableGroups} prunable groups ({r.FencedGroups} fenced).");
+            $"{r.ChannelsRemoved} channels removed from {r.PrunableGroups} prunable groups.");
         var table = new Table().Border(TableBorder.Rounded).AddColumns("", "before", "after", "after / before");
         foreach (var column in table.Columns.Skip(1)) column.RightAligned();
         Tables.CountRow(table, "parameters", r.ParamsBefore, r.ParamsAfter);

@@ -23,7 +23,8 @@ namespace Acp.Engine.Data;
 /// </example>
 public sealed class BatchLoader
 {
-    private readonly float[] _table;
+    // Null for data sets of model-input floats, which are not normalised again.
+    private readonly float[]? _table;
 
     /// <summary>A loader over <paramref name="dataset"/>.</summary>
     /// <exception cref="ArgumentException">The options are invalid or the normalisation has the wrong number of channels.</exception>
@@ -35,13 +36,18 @@ public sealed class BatchLoader
         if (shape.Channels <= 0 || shape.Height <= 0 || shape.Width <= 0) throw new ArgumentException($"The data set's image shape {shape} must be positive.", nameof(dataset));
         if (options.BatchSize <= 0) throw new ArgumentException($"Batch size must be positive; got {options.BatchSize}.", nameof(options));
         if (options.CropPadding < 0) throw new ArgumentException($"Crop padding cannot be negative; got {options.CropPadding}.", nameof(options));
+        Dataset = dataset;
+        Options = options;
+        if (dataset.PixelFormat == PixelFormat.Features)
+        {
+            if (options.Normalization is not null) throw new ArgumentException("The data set's images are model input already; do not normalise them again (Normalization must be null).", nameof(options));
+            return;
+        }
         var normalization = options.Normalization ?? ChannelNormalization.ScaleOnly(shape.Channels);
         if (normalization.Channels != shape.Channels)
         {
             throw new ArgumentException($"The normalisation has {normalization.Channels} channel(s) but the data set's images are {shape}.", nameof(options));
         }
-        Dataset = dataset;
-        Options = options;
         _table = normalization.LookupTable();
     }
 
@@ -96,7 +102,7 @@ public sealed class BatchLoader
     private IEnumerable<Batch> Enumerate(int epoch, Batch batch)
     {
         var order = EpochOrder(epoch);
-        var scratch = new byte[Dataset.ImageShape.PixelCount];
+        var scratch = new Scratch(Dataset.ImageShape.PixelCount, _table is null);
         var batches = BatchCount;
         for (var b = 0; b < batches; b++)
         {
@@ -110,7 +116,7 @@ public sealed class BatchLoader
     }
 
     /// <summary>Writes the images at <paramref name="indices"/> (epoch positions from <paramref name="firstPosition"/>) into the batch.</summary>
-    private void Fill(Batch batch, ReadOnlySpan<int> indices, int epoch, int firstPosition, byte[] scratch)
+    private void Fill(Batch batch, ReadOnlySpan<int> indices, int epoch, int firstPosition, Scratch scratch)
     {
         var shape = Dataset.ImageShape;
         var size = shape.PixelCount;
@@ -118,7 +124,8 @@ public sealed class BatchLoader
         for (var i = 0; i < indices.Length; i++)
         {
             var index = indices[i];
-            Dataset.ReadImage(index, scratch);
+            if (_table is null) Dataset.ReadFeatures(index, scratch.Features);
+            else Dataset.ReadImage(index, scratch.Bytes);
             int offsetY = padding, offsetX = padding;
             var flip = false;
             if (Options.Augments)
@@ -133,7 +140,9 @@ public sealed class BatchLoader
                 }
                 if (Options.HorizontalFlip) flip = random.NextBool();
             }
-            Transform(scratch, batch.Images.AsSpan(i * size, size), shape, _table, padding, offsetY, offsetX, flip);
+            var destination = batch.Images.AsSpan(i * size, size);
+            if (_table is null) Transform<float, AsIs>(scratch.Features, destination, shape, default, padding, offsetY, offsetX, flip);
+            else Transform(scratch.Bytes, destination, shape, _table, padding, offsetY, offsetX, flip);
             batch.Labels[i] = DatasetExtensions.CheckedLabel(Dataset, index);
             batch.Indices[i] = index;
         }
@@ -146,21 +155,52 @@ public sealed class BatchLoader
     /// x otherwise, where the padded image is the source with <paramref name="padding"/> black pixels on every side.
     /// Offsets equal to the padding and no flip give the image unchanged.
     /// </summary>
-    internal static void Transform(ReadOnlySpan<byte> source, Span<float> destination, ImageShape shape, ReadOnlySpan<float> table,
+    internal static void Transform(ReadOnlySpan<byte> source, Span<float> destination, ImageShape shape, float[] table,
+        int padding, int offsetY, int offsetX, bool flip) =>
+        Transform<byte, Lookup>(source, destination, shape, new Lookup(table), padding, offsetY, offsetX, flip);
+
+    /// <summary>A pixel's model-input value in channel c (a struct, so the loop below is specialised, not called through).</summary>
+    private interface IPixelMap<T>
+    {
+        float Map(int channel, T value);
+    }
+
+    /// <summary>Bytes through the normalisation's table of 256 values per channel.</summary>
+    private readonly struct Lookup(float[] table) : IPixelMap<byte>
+    {
+        public float Map(int channel, byte value) => table[(channel << 8) + value];
+    }
+
+    /// <summary>Model-input floats, unchanged; padding is 0 in input space.</summary>
+    private readonly struct AsIs : IPixelMap<float>
+    {
+        public float Map(int channel, float value) => value;
+    }
+
+    /// <summary>One image's worth of source pixels, of the data set's format.</summary>
+    private sealed class Scratch(int size, bool features)
+    {
+        public byte[] Bytes { get; } = features ? [] : new byte[size];
+
+        public float[] Features { get; } = features ? new float[size] : [];
+    }
+
+    private static void Transform<T, TMap>(ReadOnlySpan<T> source, Span<float> destination, ImageShape shape, TMap map,
         int padding, int offsetY, int offsetX, bool flip)
+        where T : unmanaged
+        where TMap : struct, IPixelMap<T>
     {
         int height = shape.Height, width = shape.Width, plane = shape.PlaneSize;
         var shiftY = offsetY - padding;
         var shiftX = offsetX - padding;
         for (var c = 0; c < shape.Channels; c++)
         {
-            var lut = table.Slice(c * 256, 256);
-            var black = lut[0];
+            var black = map.Map(c, default);
             var src = source.Slice(c * plane, plane);
             var dst = destination.Slice(c * plane, plane);
             if (shiftY == 0 && shiftX == 0 && !flip)
             {
-                for (var p = 0; p < plane; p++) dst[p] = lut[src[p]];
+                for (var p = 0; p < plane; p++) dst[p] = map.Map(c, src[p]);
                 continue;
             }
             for (var y = 0; y < height; y++)
@@ -176,7 +216,7 @@ public sealed class BatchLoader
                 for (var x = 0; x < width; x++)
                 {
                     var sx = (flip ? width - 1 - x : x) + shiftX;
-                    row[x] = (uint)sx < (uint)width ? lut[srcRow[sx]] : black;
+                    row[x] = (uint)sx < (uint)width ? map.Map(c, srcRow[sx]) : black;
                 }
             }
         }

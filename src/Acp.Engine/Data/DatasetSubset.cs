@@ -64,5 +64,11 @@ public sealed class DatasetSubset : IImageDataset
     public int Label(int index) => Source.Label(_indices[index]);
 
     /// <inheritdoc/>
+    public PixelFormat PixelFormat => Source.PixelFormat;
+
+    /// <inheritdoc/>
+    public void ReadFeatures(int index, Span<float> destination) => Source.ReadFeatures(_indices[index], destination);
+
+    /// <inheritdoc/>
     public override string ToString() => $"{Count} of {Source}";
 }

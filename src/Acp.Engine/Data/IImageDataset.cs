@@ -29,4 +29,28 @@ public interface IImageDataset
 
     /// <summary>The class of image <paramref name="index"/>.</summary>
     int Label(int index);
+
+    /// <summary>
+    /// How the images are stored: 0..255 bytes that <see cref="BatchLoader"/> normalises (every reader of files), or
+    /// floats that are model input already (<see cref="InMemoryFeatureDataset"/>: an ML.NET feature column).
+    /// </summary>
+    PixelFormat PixelFormat => PixelFormat.Bytes;
+
+    /// <summary>
+    /// Copies the model input of image <paramref name="index"/> into <paramref name="destination"/> (at least
+    /// <see cref="ImageShape.PixelCount"/> floats); only for <see cref="PixelFormat.Features"/> data sets.
+    /// </summary>
+    /// <exception cref="NotSupportedException">The data set stores bytes: read them with <see cref="ReadImage"/>.</exception>
+    void ReadFeatures(int index, Span<float> destination) =>
+        throw new NotSupportedException("This data set stores 0..255 bytes; read them with ReadImage.");
+}
+
+/// <summary>How a data set stores its images.</summary>
+public enum PixelFormat
+{
+    /// <summary>0..255 bytes in CHW order, normalised while batches are filled.</summary>
+    Bytes,
+
+    /// <summary>Floats in CHW order that are model input already (scaled and normalised by whoever made them).</summary>
+    Features,
 }

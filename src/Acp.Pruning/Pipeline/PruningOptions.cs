@@ -64,15 +64,18 @@ public sealed record Augmentation(int CropPadding = 0, bool HorizontalFlip = fal
 
 /// <summary>
 /// Everything a pruning run can be told. The defaults are the recommended ACP run; only the budget
-/// (<see cref="TargetMacs"/> and/or <see cref="TargetParams"/>) is usually set.
+/// (<see cref="TargetFlops"/> and/or <see cref="TargetParams"/>) is usually set.
 /// </summary>
 public sealed record PruningOptions
 {
     /// <summary>The strategy.</summary>
     public PruningStrategy Strategy { get; init; } = PruningStrategy.Acp;
 
-    /// <summary>The pruned model has at most this fraction of the original MACs (0.5 = a 50 % cut); null = no MAC budget.</summary>
-    public double? TargetMacs { get; init; }
+    /// <summary>
+    /// The pruned model has at most this fraction of the original FLOPs (0.5 = a 50 % cut); null = no FLOPs budget.
+    /// FLOPs are counted as multiply-accumulates (2 FLOPs each), so the fraction is the same either way.
+    /// </summary>
+    public double? TargetFlops { get; init; }
 
     /// <summary>The pruned model has at most this fraction of the original parameters; null = no parameter budget.</summary>
     public double? TargetParams { get; init; }
@@ -83,15 +86,34 @@ public sealed record PruningOptions
     /// <summary>The seed of every random choice (splits, population, swarm, shuffles); same seed → same model bytes.</summary>
     public int Seed { get; init; }
 
-    /// <summary>Per-channel normalisation applied after scaling pixels to [0, 1]; null = scaling only.</summary>
+    /// <summary>
+    /// Structure-only pruning (no training data): every prunable group loses this fraction of its channels instead of
+    /// the fraction the budget implies. Null = derive it from <see cref="TargetFlops"/>/<see cref="TargetParams"/>.
+    /// Only for <see cref="PruningStrategy.L1"/> and <see cref="PruningStrategy.Random"/> without data.
+    /// </summary>
+    public double? Ratio { get; init; }
+
+    /// <summary>
+    /// Per-channel normalisation applied to byte images after scaling them to [0, 1]; null = the model's metadata
+    /// (<see cref="ModelDefaults"/>), else scaling only. Ignored for data sets of ready model input (an ML.NET feature
+    /// column), which are normalised already.
+    /// </summary>
     public ChannelNormalization? Normalization { get; init; }
 
-    /// <summary>Training images held out as the validation split that scores candidates (never trained on).</summary>
-    public int ValidationImages { get; init; } = 5000;
+    /// <summary>
+    /// Training images held out as the validation split that scores candidates (never trained on); null = the last N
+    /// when the model's metadata says it never saw them (<see cref="ModelDefaults.HeldOutTail"/>), else
+    /// <see cref="DefaultValidationImages"/>.
+    /// </summary>
+    public int? ValidationImages { get; init; }
+
+    /// <summary>The validation split's size when neither the options nor the model name one.</summary>
+    public const int DefaultValidationImages = 5000;
 
     /// <summary>
     /// Take the validation images from the end of the training split instead of a seeded, class-stratified draw: for
     /// models trained without those images (as the shipped Fashion-MNIST model is), so the search scores unseen data.
+    /// Set automatically when <see cref="ValidationImages"/> is null and the model's metadata names such a tail.
     /// </summary>
     public bool ValidationFromTail { get; init; }
 
@@ -194,11 +216,13 @@ public sealed record PruningOptions
         {
             if (value is { } v && !(v > 0 && v <= 1)) throw new ArgumentException($"{name} must be in (0, 1]; got {v}.", name);
         }
-        Fraction(TargetMacs, nameof(TargetMacs));
+        Fraction(TargetFlops, nameof(TargetFlops));
         Fraction(TargetParams, nameof(TargetParams));
-        if (TargetMacs is null && TargetParams is null) throw new ArgumentException("Set a budget: TargetMacs and/or TargetParams.", nameof(TargetMacs));
+        if (Ratio is not null && (TargetFlops is not null || TargetParams is not null)) throw new ArgumentException("Ratio and TargetFlops/TargetParams exclude each other.", nameof(Ratio));
+        if (Ratio is null && TargetFlops is null && TargetParams is null) throw new ArgumentException("Set a budget: TargetFlops and/or TargetParams.", nameof(TargetFlops));
         Positive(RoundTo, nameof(RoundTo));
-        Positive(ValidationImages, nameof(ValidationImages));
+        if (ValidationImages is { } v) Positive(v, nameof(ValidationImages));
+        if (Ratio is { } r && !(r >= 0 && r < 1)) throw new ArgumentException($"{nameof(Ratio)} must be at least 0 and below 1; got {r}.", nameof(Ratio));
         if (FitnessImages is { } f) Positive(f, nameof(FitnessImages));
         Positive(CalibrationImages, nameof(CalibrationImages));
         Positive(MinPoints, nameof(MinPoints));
@@ -218,6 +242,24 @@ public sealed record PruningOptions
         if (Augmentation.CropPadding < 0) throw new ArgumentException("Crop padding cannot be negative.", nameof(Augmentation));
         if (Resume && RunDirectory is null) throw new ArgumentException("Resume needs a RunDirectory.", nameof(Resume));
         ArgumentNullException.ThrowIfNull(Swarm, nameof(Swarm));
+    }
+
+    /// <summary>
+    /// These options with what was left to the model filled in from its metadata (<see cref="ModelDefaults"/>): the
+    /// normalisation and the held-out validation tail. The one place these rules live, for every caller.
+    /// </summary>
+    /// <exception cref="Acp.Onnx.OnnxModelException">The model's normalisation metadata is malformed.</exception>
+    public PruningOptions ResolvedFor(Acp.Onnx.Ir.OnnxModel model, IImageDataset? training = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var tail = ValidationImages is null ? ModelDefaults.HeldOutTail(model) : null;
+        var readyInput = training?.PixelFormat == PixelFormat.Features;
+        return this with
+        {
+            Normalization = readyInput ? null : Normalization ?? ModelDefaults.Normalization(model, model.Graph.Name),
+            ValidationImages = ValidationImages ?? tail ?? DefaultValidationImages,
+            ValidationFromTail = ValidationFromTail || tail is not null,
+        };
     }
 
     private static void Positive(int value, string name)

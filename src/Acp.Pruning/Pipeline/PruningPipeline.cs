@@ -20,9 +20,15 @@ namespace Acp.Pruning.Pipeline;
 /// </remarks>
 public static class PruningPipeline
 {
-    /// <summary>Prunes <paramref name="model"/> as <paramref name="options"/> say.</summary>
+    /// <summary>
+    /// Prunes <paramref name="model"/> as <paramref name="options"/> say: Acp's one entry point, which the command line,
+    /// the ML.NET estimator and the notebooks all call.
+    /// </summary>
     /// <param name="model">The trained model (not modified).</param>
-    /// <param name="training">The training split of the data set the model was trained on.</param>
+    /// <param name="training">
+    /// The training split of the data set the model was trained on; null = structure-only pruning (L1 or random
+    /// channels, uniform widths from <see cref="PruningOptions.Ratio"/> or the budget, no accuracy measured, no training).
+    /// </param>
     /// <param name="options">Strategy, budget and everything else.</param>
     /// <param name="progress">Progress of every stage, reported on the calling thread.</param>
     /// <param name="cancellation">Stops the run between batches or evaluations; with a run folder it resumes later.</param>
@@ -30,14 +36,16 @@ public static class PruningPipeline
     /// <exception cref="InvalidOperationException">The budget cannot be met, or the model has nothing prunable.</exception>
     /// <exception cref="IOException">The run folder holds another run.</exception>
     /// <exception cref="OperationCanceledException">The run was cancelled.</exception>
-    public static PruningResult Run(OnnxModel model, IImageDataset training, PruningOptions options,
+    public static PruningResult Run(OnnxModel model, IImageDataset? training, PruningOptions options,
         IProgress<PruningProgress>? progress = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(training);
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
+        options = options.ResolvedFor(model, training);
         var clock = Stopwatch.StartNew();
+        if (training is null) return StructureOnly(model, options, clock);
+        if (options.Ratio is not null) throw new ArgumentException("Ratio is for structure-only pruning without data; with data give the budget: TargetFlops and/or TargetParams.", nameof(options));
         var data = RunData.Split(training, options);
         var analysis = ChannelAnalysis.Run(model);
         var groups = analysis.PrunableGroups;
@@ -46,7 +54,7 @@ public static class PruningPipeline
             throw new InvalidOperationException("The model has no prunable channel group: " +
                 string.Join("; ", analysis.FencedGroups.Take(5).Select(g => g.ToString())));
         }
-        var budget = new Budget(new CostPredictor(analysis), groups, options.TargetMacs, options.TargetParams);
+        var budget = new Budget(new CostPredictor(analysis), groups, options.TargetFlops, options.TargetParams);
         var store = options.RunDirectory is { } directory
             ? RunStore.Open(directory, options.Resume, model.ToBytes(), data.Identity, options)
             : null;
@@ -111,6 +119,40 @@ public static class PruningPipeline
             Finalists = search.Finalists,
             EpochLosses = losses,
             SearchTime = searchTime,
+            TotalTime = clock.Elapsed,
+        };
+    }
+
+    /// <summary>
+    /// Without data: every prunable group loses the same fraction (given, or found for the budget), keeping the channels
+    /// of largest L1 norm or random ones; nothing is trained or measured, so accuracy drops.
+    /// </summary>
+    private static PruningResult StructureOnly(OnnxModel model, PruningOptions options, Stopwatch clock)
+    {
+        if (options.Strategy is not (PruningStrategy.L1 or PruningStrategy.Random))
+        {
+            throw new ArgumentException($"Strategy {options.Strategy} needs training data: it measures accuracy and fine-tunes. Without data only L1 and Random are possible.", nameof(options));
+        }
+        if (options.Resume) throw new ArgumentException("Resume needs training data: a structure-only prune has nothing to resume.", nameof(options));
+        var analysis = ChannelAnalysis.Run(model);
+        var ratio = options.Ratio ?? (analysis.PrunableGroups.Count == 0 ? 0
+            : new Budget(new CostPredictor(analysis), analysis.PrunableGroups, options.TargetFlops, options.TargetParams).Uniform(options.RoundTo).Ratio);
+        ChannelSelectionStrategy selector = options.Strategy == PruningStrategy.Random ? new RandomStrategy(options.Seed) : new L1NormStrategy();
+        var keep = selector.Select(analysis, ratio, options.RoundTo);
+        var pruned = ChannelSurgery.Apply(analysis, keep).Model;
+        var originalCost = ModelCost.Compute(model, analysis.Shapes);
+        var prunedCost = ModelCost.Compute(pruned, ShapeInference.Run(pruned));
+        var after = new ModelMeasure(prunedCost.TotalParams, prunedCost.TotalMacs, null);
+        return new PruningResult
+        {
+            Model = pruned,
+            Strategy = options.Strategy,
+            Original = new ModelMeasure(originalCost.TotalParams, originalCost.TotalMacs, null),
+            PrunedBeforeFineTuning = after,
+            Pruned = after,
+            Widths = analysis.PrunableGroups.Select(g => new GroupWidth(g.Id, GroupName(g), g.Width, keep.TryGetValue(g.Id, out var k) ? k.Length : g.Width)).ToArray(),
+            Keep = keep,
+            UniformRatio = ratio,
             TotalTime = clock.Elapsed,
         };
     }

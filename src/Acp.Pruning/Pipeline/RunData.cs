@@ -14,20 +14,21 @@ internal sealed record RunData(
 
     public static RunData Split(IImageDataset training, PruningOptions options)
     {
-        if (options.ValidationImages >= training.Count)
+        var held = options.ValidationImages ?? PruningOptions.DefaultValidationImages;
+        if (held >= training.Count)
         {
-            throw new ArgumentException($"The training split has {training.Count} images; holding out {options.ValidationImages} for validation leaves none to train on.", nameof(training));
+            throw new ArgumentException($"The training split has {training.Count} images; holding out {held} for validation leaves none to train on.", nameof(training));
         }
         DatasetSubset train, validation;
         if (options.ValidationFromTail)
         {
-            var cut = training.Count - options.ValidationImages;
+            var cut = training.Count - held;
             train = training.Subset(Enumerable.Range(0, cut));
-            validation = training.Subset(Enumerable.Range(cut, options.ValidationImages));
+            validation = training.Subset(Enumerable.Range(cut, held));
         }
         else
         {
-            (train, validation) = training.TrainValidationSplit(options.ValidationImages, options.Seed);
+            (train, validation) = training.TrainValidationSplit(held, options.Seed);
         }
         var normalization = options.Normalization;
         BatchLoader Plain(IImageDataset d, int batch) => new(d, new BatchLoaderOptions { BatchSize = batch, Normalization = normalization });

@@ -29,7 +29,7 @@ public static class PruningReport
         };
         rows.AddRange(extraRows ?? []);
         var budget = new List<string>();
-        if (options.TargetMacs is { } m) budget.Add($"≤ {m.ToString("0.###", CultureInfo.InvariantCulture)} × the original MACs");
+        if (options.TargetFlops is { } m) budget.Add($"≤ {m.ToString("0.###", CultureInfo.InvariantCulture)} × the original MACs");
         if (options.TargetParams is { } p) budget.Add($"≤ {p.ToString("0.###", CultureInfo.InvariantCulture)} × the original parameters");
         var allNotes = new List<string>
         {
@@ -50,7 +50,7 @@ public static class PruningReport
             ModelName = modelName,
             Strategy = Name(result.Strategy),
             TargetDescription = string.Join(" and ", budget),
-            TargetMacsFraction = options.TargetMacs,
+            TargetMacsFraction = options.TargetFlops,
             Summary = rows,
             Convergence = result.SearchHistory.Select(c => new ConvergencePoint(c.Cycle, c.BestFitness, c.MeanFitness)).ToArray(),
             Layers = result.Widths.Select(w => new LayerWidth(w.Name, w.OriginalWidth, w.PrunedWidth)).ToArray(),

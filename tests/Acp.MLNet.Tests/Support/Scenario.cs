@@ -1,78 +1,101 @@
 using System.Globalization;
 using Acp.Engine.Data;
 using Acp.Onnx.Ir;
-using Acp.Onnx.Runtime;
 using Acp.Pruning.Pipeline;
 using Acp.Pruning.Search;
 using Acp.Pruning.Tests.Pipeline;
+using Microsoft.ML;
+using Microsoft.ML.Data;
 
 namespace Acp.MLNet.Tests.Support;
 
-/// <summary>The small trained CNN, Fashion-MNIST subsets, fast pruning settings, and independent ways to score images.</summary>
+/// <summary>The small trained CNN, Fashion-MNIST rows as ML.NET sees them, fast pruning settings, and an independent scorer.</summary>
 internal static class Scenario
 {
-    public const string FashionMnist = TrainedSmallCnn.FashionMnist;
     public const float Mean = 0.2860f;
     public const float Std = 0.3530f;
 
-    /// <summary>The trained CNN with its normalisation in the metadata, as the repo's training script writes it.</summary>
-    public static OnnxModel ModelWithMetadata()
-    {
-        var model = TrainedSmallCnn.Model();
-        model.Metadata.Add(KeyValuePair.Create("acp.mean", "0.2860"));
-        model.Metadata.Add(KeyValuePair.Create("acp.std", "0.3530"));
-        model.Metadata.Add(KeyValuePair.Create("acp.dataset", "fashion-mnist"));
-        return model;
-    }
-
-    /// <summary>Writes <paramref name="model"/> into <paramref name="folder"/> and returns the path.</summary>
-    public static string Write(OnnxModel model, string folder, string name = "small_cnn.onnx")
+    /// <summary>Writes the trained small CNN (1×28×28 → 10 classes) into <paramref name="folder"/> and returns the path.</summary>
+    public static string WriteModel(string folder, string name = "small_cnn.onnx")
     {
         var path = Path.Combine(folder, name);
-        File.WriteAllBytes(path, model.ToBytes());
+        File.WriteAllBytes(path, TrainedSmallCnn.Model().ToBytes());
         return path;
     }
 
-    /// <summary>Settings that prune the small CNN in seconds (the pipeline tests' Small settings).</summary>
-    public static PruneChannelsOptions Small(string modelPath, PruningStrategy strategy = PruningStrategy.Acp) => new()
+    /// <summary>Settings that prune the small CNN in seconds.</summary>
+    public static PruningOptions Fast(PruningStrategy strategy = PruningStrategy.Acp) => new()
     {
-        ModelPath = modelPath,
         Strategy = strategy,
         TargetFlops = 0.5,
-        ValidationImages = 1000,
-        FitnessImages = 500,
+        ValidationImages = 200,
+        FitnessImages = 200,
         CalibrationImages = 100,
-        RecalibrationImages = 256,
-        Swarm = new PsoOptions { Particles = 4, Cycles = 2, MaxVelocityFraction = 0.25 },
-        PaperFitnessEpochs = 1,
+        RecalibrationImages = 128,
+        Swarm = new PsoOptions { Particles = 3, Cycles = 1, MaxVelocityFraction = 0.25 },
+        Finalists = 1,
+        FinalistSteps = 5,
         Epochs = 1,
         BatchSize = 64,
         RoundTo = 2,
     };
 
-    /// <summary>The images normalised by hand ((p/255 − mean)/std), independently of the library's loaders, as [N,1,28,28].</summary>
-    public static float[] Normalised(IImageDataset data, int count)
+    /// <summary>The first <paramref name="count"/> Fashion-MNIST training images after <paramref name="skip"/> (bytes) and their classes.</summary>
+    public static (byte[][] Images, uint[] Labels) Images(int count, int skip = 0)
     {
-        var pixels = data.ImageShape.PixelCount;
-        var result = new float[count * pixels];
-        var image = new byte[pixels];
+        var data = DatasetFolder.Open(TrainedSmallCnn.FashionMnist, DatasetSplit.Train, skip + count);
+        var images = new byte[count][];
+        var labels = new uint[count];
         for (var i = 0; i < count; i++)
         {
-            data.ReadImage(i, image);
-            for (var p = 0; p < pixels; p++) result[i * pixels + p] = (image[p] / 255f - Mean) / Std;
+            images[i] = new byte[data.ImageShape.PixelCount];
+            data.ReadImage(skip + i, images[i]);
+            labels[i] = (uint)data.Label(skip + i);
         }
-        return result;
+        return (images, labels);
     }
 
-    /// <summary>The model file run by a fresh ONNX Runtime session on hand-normalised images: [count, classes] scores.</summary>
-    public static float[] OrtScores(string modelPath, IImageDataset data, int count)
+    /// <summary>Normalised by hand, (p/255 − mean)/std, independently of Acp's loaders and of ML.NET's ExtractPixels.</summary>
+    public static float[] Normalised(byte[] image) => image.Select(p => (p / 255f - Mean) / Std).ToArray();
+
+    /// <summary>Rows of ready features: what LoadFromEnumerable gives an ML.NET user who normalised the pixels already.</summary>
+    public static IDataView FeatureRows(MLContext ml, int count, int skip = 0)
     {
-        using var session = InferenceSession.FromFile(modelPath);
-        var input = OrtTensor.FromFloat(Normalised(data, count), count, 1, 28, 28);
-        return session.Run(new Dictionary<string, OrtTensor> { [session.InputMetadata[0].Name] = input })[0].Tensor.FloatData.ToArray();
+        var (images, labels) = Images(count, skip);
+        return ml.Data.LoadFromEnumerable(images.Select((image, i) => new FeatureRow { Features = Normalised(image), Class = labels[i] }).ToArray());
     }
+
+    /// <summary>Softmax of the model's outputs per image, from a fresh ONNX Runtime session (the independent oracle).</summary>
+    public static float[][] OrtProbabilities(OnnxModel model, IEnumerable<byte[]> images)
+    {
+        using var session = new Microsoft.ML.OnnxRuntime.InferenceSession(model.ToBytes());
+        var input = session.InputMetadata.Keys.Single();
+        var output = session.OutputMetadata.Keys.First();
+        return images.Select(image =>
+        {
+            var tensor = new Microsoft.ML.OnnxRuntime.Tensors.DenseTensor<float>(Normalised(image), [1, 1, 28, 28]);
+            using var results = session.Run([Microsoft.ML.OnnxRuntime.NamedOnnxValue.CreateFromTensor(input, tensor)]);
+            var logits = results.Single(r => r.Name == output).AsEnumerable<float>().ToArray();
+            var max = logits.Max();
+            var exp = logits.Select(l => Math.Exp(l - max)).ToArray();
+            return exp.Select(e => (float)(e / exp.Sum())).ToArray();
+        }).ToArray();
+    }
+
+    /// <summary>A column's float vectors, row by row.</summary>
+    public static float[][] Vectors(IDataView data, string column) =>
+        data.GetColumn<float[]>(column).ToArray();
 
     public static string Text(float value) => value.ToString("R", CultureInfo.InvariantCulture);
+}
+
+/// <summary>A row of ready model input and its class.</summary>
+public sealed class FeatureRow
+{
+    [VectorType(1, 28, 28)]
+    public float[] Features { get; set; } = [];
+
+    public uint Class { get; set; }
 }
 
 /// <summary>A temporary folder deleted at dispose.</summary>

@@ -17,7 +17,7 @@ public sealed class FinalistsTests
     private static int[] UniformWidths(PruningOptions options)
     {
         var analysis = ChannelAnalysis.Run(TrainedSmallCnn.Model());
-        return new Budget(new CostPredictor(analysis), analysis.PrunableGroups, options.TargetMacs, options.TargetParams).Uniform(options.RoundTo).Widths;
+        return new Budget(new CostPredictor(analysis), analysis.PrunableGroups, options.TargetFlops, options.TargetParams).Uniform(options.RoundTo).Widths;
     }
 
     private static int[] Chosen(PruningResult result) => result.Widths.Select(w => w.PrunedWidth).ToArray();

@@ -13,7 +13,7 @@ public sealed class PipelineTests(ITestOutputHelper output)
     internal static PruningOptions Small(PruningStrategy strategy, double targetMacs = 0.5) => new()
     {
         Strategy = strategy,
-        TargetMacs = targetMacs,
+        TargetFlops = targetMacs,
         Normalization = ChannelNormalization.FashionMnist,
         ValidationImages = 1000,
         FitnessImages = 500,
