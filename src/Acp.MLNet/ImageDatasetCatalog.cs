@@ -1,6 +1,7 @@
 using Acp.Engine.Data;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Transforms;
 
 namespace Acp.MLNet;
 
@@ -40,12 +41,15 @@ public static class ImageDatasetCatalog
         var schema = SchemaDefinition.Create(typeof(ImageRow));
         schema[nameof(ImageRow.Features)].ColumnName = featureColumnName;
         schema[nameof(ImageRow.Features)].ColumnType = new VectorDataViewType(NumberDataViewType.Single, shape.Channels, shape.Height, shape.Width);
-        var label = schema[nameof(ImageRow.Label)];
-        label.ColumnName = labelColumnName;
-        label.ColumnType = new KeyDataViewType(typeof(uint), dataset.ClassCount);
-        var classes = new VBuffer<uint>(dataset.ClassCount, Enumerable.Range(0, dataset.ClassCount).Select(c => (uint)c).ToArray());
-        label.AddAnnotation("KeyValues", classes, new VectorDataViewType(NumberDataViewType.UInt32, dataset.ClassCount));
-        return catalog.LoadFromEnumerable(Rows(dataset, normalization), schema);
+        schema[nameof(ImageRow.Label)].ColumnName = ClassColumn;
+        var rows = catalog.LoadFromEnumerable(Rows(dataset, normalization), schema);
+
+        // Keys over every class, in class order, whatever classes the rows hold: key c + 1 is class c, its value c.
+        var ml = new MLContext();
+        var classes = ml.Data.LoadFromEnumerable(Enumerable.Range(0, dataset.ClassCount).Select(c => new ClassRow { Class = (uint)c }));
+        var keyed = ml.Transforms.Conversion.MapValueToKey(labelColumnName, ClassColumn, keyOrdinality: ValueToKeyMappingEstimator.KeyOrdinality.ByValue, keyData: classes)
+            .Append(ml.Transforms.DropColumns(ClassColumn));
+        return keyed.Fit(rows).Transform(rows);
     }
 
     private static IEnumerable<ImageRow> Rows(IImageDataset dataset, ChannelNormalization normalization)
@@ -61,9 +65,15 @@ public static class ImageDatasetCatalog
             {
                 for (var p = c * shape.PlaneSize; p < (c + 1) * shape.PlaneSize; p++) features[p] = normalization.Apply(c, pixels[p]);
             }
-            // Keys count from 1; 0 is ML.NET's missing key.
-            yield return new ImageRow { Features = features, Label = (uint)dataset.Label(i) + 1 };
+            yield return new ImageRow { Features = features, Label = (uint)dataset.Label(i) };
         }
+    }
+
+    private const string ClassColumn = "Acp.Class";
+
+    private sealed class ClassRow
+    {
+        public uint Class { get; set; }
     }
 
     private sealed class ImageRow
