@@ -28,6 +28,9 @@ public sealed class OnnxModule : nn.Module<Tensor, Tensor>
     private readonly HashSet<string> _identityWeights = new(StringComparer.Ordinal);
     private readonly List<BatchNormStep> _batchNorms = [];
     private readonly Dictionary<string, string> _registryKeys = new(StringComparer.Ordinal);
+    private readonly OnnxModel _model;
+    private readonly HashSet<string> _folded = new(StringComparer.Ordinal);
+    private long[]? _foldedFor;
 
     private OnnxModule(OnnxModel model, TorchDevice device) : base("OnnxModule")
     {
@@ -45,6 +48,7 @@ public sealed class OnnxModule : nn.Module<Tensor, Tensor>
         InputName = runtimeInputs[0].Name;
         OutputName = graph.Outputs.FirstOrDefault()?.Name ?? throw new TorchBackendException("The graph has no output.");
         Device = device;
+        _model = model;
         Opset = model.OpsetImports.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(13).First();
 
         var folded = ShapeInference.Run(model).Constants;
@@ -62,7 +66,11 @@ public sealed class OnnxModule : nn.Module<Tensor, Tensor>
             }
             if (node.Outputs.Where(o => o.Length > 0).All(folded.ContainsKey))
             {
-                foreach (var output in node.Outputs.Where(o => o.Length > 0)) Static[output] = folded[output];
+                foreach (var output in node.Outputs.Where(o => o.Length > 0))
+                {
+                    Static[output] = folded[output];
+                    _folded.Add(output);
+                }
                 continue;
             }
             foreach (var input in node.Inputs.Where(i => i.Length > 0 && !computed.Contains(i) && !_weights.ContainsKey(i) && !_constants.ContainsKey(i)))
@@ -84,7 +92,8 @@ public sealed class OnnxModule : nn.Module<Tensor, Tensor>
         }
         if (!computed.Contains(OutputName)) throw new TorchBackendException($"Output '{OutputName}' is not computed by any node.");
         _batchNorms.AddRange(_steps.OfType<BatchNormStep>());
-        ParameterNames = [.. _weights.Keys];
+        // In the order the engine lists its parameters: by first use in graph order.
+        ParameterNames = _steps.SelectMany(step => step.Node.Inputs).Where(_weights.ContainsKey).Distinct().ToList();
         if (device.IsCuda) this.to(device.Resolve());
     }
 
@@ -151,6 +160,7 @@ public sealed class OnnxModule : nn.Module<Tensor, Tensor>
             if (name != InputName && !_steps.Any(s => s.Node.Outputs.Contains(name))) throw new ArgumentException($"'{name}' is not a value the module computes.", nameof(captures));
         }
         RefreshTensors();
+        Refold(input.shape);
         var values = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [InputName] = input };
         foreach (var step in _steps)
         {
@@ -224,6 +234,24 @@ public sealed class OnnxModule : nn.Module<Tensor, Tensor>
         _weights.TryGetValue(name, out var p) ? p : _statistics.TryGetValue(name, out var s) ? s : _constants[name];
 
     internal bool IsKnownTensor(string name) => _weights.ContainsKey(name) || _statistics.ContainsKey(name) || _constants.ContainsKey(name);
+
+    /// <summary>
+    /// Folded values may depend on the input's shape (a Shape → Gather chain reads the batch size), so they are
+    /// folded again, by the same shape inference, whenever the input shape changes; as the engine does.
+    /// </summary>
+    private void Refold(long[] shape)
+    {
+        if (_folded.Count == 0 || (_foldedFor is not null && _foldedFor.AsSpan().SequenceEqual(shape))) return;
+        var constants = ShapeInference.Run(_model, new Dictionary<string, long[]> { [InputName] = shape }).Constants;
+        foreach (var name in _folded)
+        {
+            Static[name] = constants.TryGetValue(name, out var value)
+                ? value
+                : throw new TorchBackendException($"Value '{name}' cannot be computed for input [{string.Join(",", shape)}].");
+            if (_constants.ContainsKey(name)) _constants[name] = TorchTensors.FromFloats(value.Floats, value.Dims);
+        }
+        _foldedFor = (long[])shape.Clone();
+    }
 
     /// <summary>A computed value, a weight, or null for an integer operand the step reads at import (shapes, axes).</summary>
     private Tensor? Value(Dictionary<string, Tensor> values, string name, Device device)

@@ -118,7 +118,8 @@ public sealed partial class ElfSymbolVersionsTests : IDisposable
     [Fact]
     public void This_process_loaded_torchsharp_through_the_loader()
     {
-        _ = global::TorchSharp.torch.ones(1).sum().item<float>(); // before any loader call in this test
+        TorchDevice.Cpu.Resolve(); // the first TorchSharp use must go through the loader (docs/torchsharp.md)
+        Assert.Equal(3f, global::TorchSharp.torch.ones(3).sum().item<float>());
         Assert.NotNull(LibTorchSharpLoader.Outcome);
         var missing = LibTorchSharpLoader.MissingVersions(ShippedLibrary, SystemStdCxx);
         if (missing.Count == 0) Assert.Contains("loaded as shipped", LibTorchSharpLoader.Outcome);

@@ -93,7 +93,7 @@ public sealed class TrainingTests
             var actual = module.forward(TorchTensors.FromFloats(input, shape));
             Numerics.AssertClose(output.Data, ForwardTests.Floats(actual), 1e-4, $"{file} train-mode output");
             (actual * TorchTensors.FromFloats(weights, actual.shape)).sum().backward();
-            Assert.Equal(network.Parameters.Select(p => p.Name), module.ParameterNames);
+            Assert.True(network.Parameters.Select(p => p.Name).SequenceEqual(module.ParameterNames), $"{file}: engine [{string.Join(", ", network.Parameters.Select(p => p.Name))}], module [{string.Join(", ", module.ParameterNames)}]");
             foreach (var parameter in network.Parameters)
             {
                 Numerics.AssertCloseL2(parameter.Gradient.Data, ForwardTests.Floats(module.Parameter(parameter.Name).grad!), 1e-4, $"{file}: gradient of {parameter.Name}");
