@@ -136,7 +136,7 @@ public sealed class ForwardTests
 
     internal static float[] Floats(Tensor t) => t.detach().cpu().contiguous().data<float>().ToArray();
 
-    private static float[] RunOrt(string path, OnnxModel model, long[] shape, float[] input)
+    internal static float[] RunOrt(string path, OnnxModel model, long[] shape, float[] input)
     {
         using var session = new InferenceSession(path);
         var name = model.Graph.RuntimeInputs.Single().Name;
