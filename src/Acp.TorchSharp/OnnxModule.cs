@@ -228,7 +228,16 @@ public sealed class OnnxModule : nn.Module<Tensor, Tensor>
         }
     }
 
-    internal Tensor Constant(string name) => _constants[name];
+    /// <summary>Constants are not registered with TorchSharp (see <see cref="AddConstant"/>), so they are freed here.</summary>
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            foreach (var constant in _constants.Values) constant.Dispose();
+            _constants.Clear();
+        }
+        base.Dispose(disposing);
+    }
 
     internal Tensor Weight(string name) =>
         _weights.TryGetValue(name, out var p) ? p : _statistics.TryGetValue(name, out var s) ? s : _constants[name];
