@@ -15,6 +15,7 @@ public sealed class PackageMetadataTests(PackedSolution packed)
         ["Acp.Engine"] = "Acp.Onnx",
         ["Acp.Pruning"] = "Acp.Engine",
         ["Acp.MLNet"] = "Acp.Pruning",
+        ["Acp.TorchSharp"] = "Acp.Onnx", // the TorchSharp backend: the IR and nothing of the engine
     };
 
     public static TheoryData<string> AllPackageIds => new([.. LibraryLayering.Keys, PackedSolution.ToolPackageId]);

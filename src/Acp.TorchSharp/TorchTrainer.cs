@@ -1,0 +1,91 @@
+using TorchSharp;
+using static TorchSharp.torch;
+using F = TorchSharp.torch.nn.functional;
+
+namespace Acp.TorchSharp;
+
+/// <summary>Settings of <see cref="TorchTrainer"/>: the engine's defaults (SGD as PyTorch defines it).</summary>
+public sealed record TorchTrainingOptions
+{
+    /// <summary>Momentum factor (0 disables momentum).</summary>
+    public float Momentum { get; init; } = 0.9f;
+
+    /// <summary>Use Nesterov momentum.</summary>
+    public bool Nesterov { get; init; }
+
+    /// <summary>L2 weight decay added to every parameter's gradient (biases and normalisation parameters included, as the engine's default).</summary>
+    public float WeightDecay { get; init; } = 5e-4f;
+
+    /// <summary>Label smoothing of the cross-entropy, in [0, 1].</summary>
+    public float LabelSmoothing { get; init; }
+
+    /// <summary>Distillation temperature T (used when teacher logits are given).</summary>
+    public float Temperature { get; init; } = 4f;
+
+    /// <summary>Weight w of the distillation term: loss = (1 − w) · cross-entropy + w · T² · KL(teacher ‖ student).</summary>
+    public float DistillationWeight { get; init; } = 0.7f;
+}
+
+/// <summary>The loss and the number of correctly classified images of one step.</summary>
+public readonly record struct TorchStepResult(double Loss, int Correct);
+
+/// <summary>
+/// One SGD step at a time on an <see cref="OnnxModule"/>, with the engine's loss: cross-entropy (optionally label
+/// smoothed), mixed with Hinton distillation when the caller passes teacher logits for the batch.
+/// </summary>
+public sealed class TorchTrainer : IDisposable
+{
+    private readonly OnnxModule _module;
+    private readonly TorchTrainingOptions _options;
+    private readonly optim.Optimizer _optimizer;
+
+    /// <summary>Trains every parameter of <paramref name="module"/>.</summary>
+    public TorchTrainer(OnnxModule module, TorchTrainingOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(module);
+        _module = module;
+        _options = options ?? new TorchTrainingOptions();
+        if (!(_options.LabelSmoothing is >= 0f and <= 1f)) throw new ArgumentException($"LabelSmoothing must be in [0, 1]; it is {_options.LabelSmoothing}.", nameof(options));
+        var parameters = module.ParameterNames.Select(module.Parameter).ToList();
+        _optimizer = optim.SGD(parameters, 0.01, _options.Momentum, 0, _options.WeightDecay, _options.Nesterov);
+    }
+
+    /// <summary>
+    /// Trains on one batch (<paramref name="images"/> laid out as <paramref name="shape"/>, NCHW) at learning rate
+    /// <paramref name="rate"/>; <paramref name="teacherLogits"/> (batch × classes) switch distillation on.
+    /// </summary>
+    /// <exception cref="ArgumentException">Labels or teacher logits do not fit the batch.</exception>
+    /// <exception cref="TorchBackendException">The loss is not finite.</exception>
+    public TorchStepResult Step(ReadOnlySpan<float> images, long[] shape, ReadOnlySpan<int> labels, float rate, ReadOnlySpan<float> teacherLogits = default)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        if (labels.Length != shape[0]) throw new ArgumentException($"{labels.Length} labels for a batch of {shape[0]}.", nameof(labels));
+        using var scope = NewDisposeScope();
+        var device = _module.Device.Resolve();
+        _module.train();
+        var logits = _module.forward(TorchTensors.FromFloats(images, shape, device));
+        var target = tensor(labels.ToArray().Select(l => (long)l).ToArray(), device: device);
+        var loss = F.cross_entropy(logits, target, label_smoothing: _options.LabelSmoothing);
+        if (!teacherLogits.IsEmpty)
+        {
+            if (teacherLogits.Length != logits.numel()) throw new ArgumentException($"{teacherLogits.Length} teacher logits for {logits.numel()} outputs.", nameof(teacherLogits));
+            var t = _options.Temperature;
+            var teacher = TorchTensors.FromFloats(teacherLogits, logits.shape, device);
+            // PyTorch's kl_div(log_softmax(s/T), softmax(t/T), 'batchmean')·T², written out (the teacher gets no gradient).
+            var logP = F.log_softmax(teacher / t, 1);
+            var kl = (logP.exp() * (logP - F.log_softmax(logits / t, 1))).sum() / shape[0] * (t * t);
+            loss = loss * (1 - _options.DistillationWeight) + kl * _options.DistillationWeight;
+        }
+        var value = loss.item<float>();
+        if (!float.IsFinite(value)) throw new TorchBackendException($"Training diverged: the loss became {value}; lower the learning rate.");
+        foreach (var group in _optimizer.ParamGroups) group.LearningRate = rate;
+        _optimizer.zero_grad();
+        loss.backward();
+        _optimizer.step();
+        var correct = (int)logits.argmax(1).eq(target).sum().item<long>();
+        return new TorchStepResult(value, correct);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _optimizer.Dispose();
+}
