@@ -29,13 +29,13 @@ var model = OnnxModel.Load(modelPath);
 var training = DatasetFolder.Open("/usr/share/datasets/fashion-mnist", DatasetSplit.Train);
 var options = new PruningOptions
 {
-    Strategy = PruningStrategy.Acp, TargetMacs = target, ValidationFromTail = true,
+    Strategy = PruningStrategy.Acp, TargetFlops = target, ValidationFromTail = true,
     Normalization = new ChannelNormalization([0.2860f], [0.3530f]),
 };
 var data = RunData.Split(training, options);
 var analysis = ChannelAnalysis.Run(model);
 var groups = analysis.PrunableGroups;
-var budget = new Budget(new CostPredictor(analysis), groups, options.TargetMacs, null);
+var budget = new Budget(new CostPredictor(analysis), groups, options.TargetFlops, null);
 var original = Network.Build(model, 0);
 var features = FeatureMaps.Collect(original, groups, data.Calibration, options.Tap, null, default);
 var distances = features.Select(f => CosineDistance.Compute(f.Rows, f.Group.Width, f.FeatureCount)).ToArray();
