@@ -1,6 +1,7 @@
 using Acp.Engine.Data;
 using Acp.Onnx.Ir;
 using Acp.Onnx.Runtime;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Acp.MLNet;
 
@@ -13,12 +14,12 @@ internal sealed class OnnxImageScorer : IDisposable
     private const int DynamicBatch = 256;
 
     private readonly byte[] _model;
-    private readonly SessionConfig? _config;
+    private readonly OrtSessionSettings? _config;
     private readonly object _gate = new();
     private InferenceSession? _session;
     private bool _disposed;
 
-    public OnnxImageScorer(byte[] model, ImageModelSignature signature, ChannelNormalization normalization, SessionConfig? config = null)
+    public OnnxImageScorer(byte[] model, ImageModelSignature signature, ChannelNormalization normalization, OrtSessionSettings? config = null)
     {
         Signature = signature;
         Normalization = normalization;
@@ -31,7 +32,7 @@ internal sealed class OnnxImageScorer : IDisposable
     public ChannelNormalization Normalization { get; }
 
     /// <exception cref="ArgumentException">The data do not fit the model.</exception>
-    /// <exception cref="OrtException">ONNX Runtime could not be loaded or refused the model.</exception>
+    /// <exception cref="OnnxRuntimeException">ONNX Runtime could not be loaded or refused the model.</exception>
     public IReadOnlyList<ImagePrediction> Score(ImageDataView data, string parameter, CancellationToken cancellation)
     {
         ArgumentNullException.ThrowIfNull(data, parameter);
@@ -56,8 +57,11 @@ internal sealed class OnnxImageScorer : IDisposable
         {
             cancellation.ThrowIfCancellationRequested();
             var rows = fixedBatch ?? batch.Count;
-            var input = OrtTensor.FromFloat(batch.Images.AsMemory(0, rows * shape.PixelCount), rows, shape.Channels, shape.Height, shape.Width);
-            var scores = session.Run(new Dictionary<string, OrtTensor> { [Signature.InputName] = input }, outputs)[0].Tensor.FloatData.Span;
+            using var input = OrtValue.CreateTensorValueFromMemory(OrtMemoryInfo.DefaultInstance, batch.Images.AsMemory(0, rows * shape.PixelCount),
+                [rows, shape.Channels, shape.Height, shape.Width]);
+            using var runOptions = new RunOptions();
+            using var results = session.Run(runOptions, [Signature.InputName], [input], outputs);
+            var scores = results[0].GetTensorDataAsSpan<float>();
             if (scores.Length != rows * classes)
             {
                 throw new InvalidOperationException($"{Signature.Source} returned {scores.Length} scores for {rows} images; expected {classes} per image.");
@@ -89,7 +93,7 @@ internal sealed class OnnxImageScorer : IDisposable
         lock (_gate)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            return _session ??= InferenceSession.FromBytes(_model, _config);
+            return _session ??= (_config ?? OrtSessionSettings.Default).CreateSession(_model);
         }
     }
 }

@@ -22,7 +22,7 @@ public sealed class OnnxImageTransformer : IImageTransformer
     private readonly AcpContext? _context;
 
     /// <summary>Takes ownership of <paramref name="model"/> and writes <paramref name="normalization"/> (when given) into its metadata.</summary>
-    internal OnnxImageTransformer(OnnxModel model, string source, ChannelNormalization? normalization, AcpContext? context, SessionConfig? session = null)
+    internal OnnxImageTransformer(OnnxModel model, string source, ChannelNormalization? normalization, AcpContext? context, OrtSessionSettings? session = null)
     {
         var signature = ImageModelSignature.Of(model, source);
         normalization ??= ModelNormalization.Read(model, source);
@@ -72,7 +72,7 @@ public sealed class OnnxImageTransformer : IImageTransformer
     public ImageSchema GetOutputSchema(ImageSchema inputSchema) => _scorer.Signature.OutputSchema(inputSchema, nameof(inputSchema));
 
     /// <inheritdoc/>
-    /// <exception cref="OrtException">ONNX Runtime cannot be loaded, or it refused the model.</exception>
+    /// <exception cref="Microsoft.ML.OnnxRuntime.OnnxRuntimeException">ONNX Runtime cannot be loaded, or it refused the model.</exception>
     public IReadOnlyList<ImagePrediction> Transform(ImageDataView input, CancellationToken cancellationToken = default) =>
         _scorer.Score(input, nameof(input), cancellationToken);
 

@@ -75,7 +75,7 @@ public sealed class PruneChannelsTransformer : IImageTransformer
 
     /// <summary>Scores every image of <paramref name="input"/> with the pruned model in ONNX Runtime, in order.</summary>
     /// <exception cref="ArgumentException">The images do not fit the model (channels, size, classes, normalisation).</exception>
-    /// <exception cref="OrtException">ONNX Runtime cannot be loaded.</exception>
+    /// <exception cref="Microsoft.ML.OnnxRuntime.OnnxRuntimeException">ONNX Runtime cannot be loaded.</exception>
     public IReadOnlyList<ImagePrediction> Transform(ImageDataView input, CancellationToken cancellationToken = default) =>
         _pruned.Transform(input, cancellationToken);
 

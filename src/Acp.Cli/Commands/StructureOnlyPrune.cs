@@ -23,6 +23,8 @@ internal static class StructureOnlyPrune
 
     public static Task<int> RunAsync(PruneCommand.Arguments a, TextWriter output)
     {
+        // The latency measurement runs on ONNX Runtime: find a missing execution provider before anything is written.
+        new OrtSessionSettings { Device = a.Device }.CreateSessionOptions().Dispose();
         var original = OnnxModel.Load(a.Model.FullName);
         var analysis = ChannelAnalysis.Run(original);
         ChannelSelectionStrategy selector = a.Strategy == "random" ? new RandomStrategy(a.Seed) : new L1NormStrategy();
@@ -36,8 +38,8 @@ internal static class StructureOnlyPrune
         var report = new Report(a.Model.FullName, a.Output.FullName, selector.Name, ratio, a.RoundTo,
             analysis.PrunableGroups.Count, analysis.FencedGroups.Count, result.Report.ChannelsRemoved,
             before.TotalParams, after.TotalParams, before.TotalMacs, after.TotalMacs, a.Model.Length, new FileInfo(a.Output.FullName).Length,
-            LatencyMeter.MedianMilliseconds(File.ReadAllBytes(a.Model.FullName), a.LatencyBatch, a.LatencyThreads),
-            LatencyMeter.MedianMilliseconds(File.ReadAllBytes(a.Output.FullName), a.LatencyBatch, a.LatencyThreads),
+            LatencyMeter.MedianMilliseconds(File.ReadAllBytes(a.Model.FullName), a.LatencyBatch, a.LatencyThreads, device: a.Device),
+            LatencyMeter.MedianMilliseconds(File.ReadAllBytes(a.Output.FullName), a.LatencyBatch, a.LatencyThreads, device: a.Device),
             a.LatencyBatch, a.LatencyThreads, FineTuned: false);
         if (a.Json) output.WriteLine(JsonOutput.Serialize(report));
         else Render(report, Terminal.For(output));
