@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Acp.Onnx.Ir;
 using Microsoft.ML.OnnxRuntime;
 using Microsoft.ML.OnnxRuntime.Tensors;
 
@@ -23,6 +24,8 @@ public static class LatencyMeter
         ArgumentOutOfRangeException.ThrowIfLessThan(runs, 1);
         var settings = new OrtSessionSettings { Device = device, IntraOpThreads = threads, InterOpThreads = 1 };
         using var session = settings.CreateSession(model);
+        // Shapes as the file declares them: the runtime's metadata reports dimensions as 32-bit ints.
+        var declared = OnnxModel.FromBytes(model).Graph.RuntimeInputs.ToDictionary(i => i.Name, i => i.Shape);
         var random = new Random(0);
         var names = new List<string>();
         var values = new List<OrtValue>();
@@ -34,7 +37,9 @@ public static class LatencyMeter
                 {
                     throw new ArgumentException($"Input '{name}' does not take float32 tensors; latency is measured on float32 inputs only.", nameof(model));
                 }
-                var shape = input.Dimensions.Select(d => d < 0 ? batch : (long)d).ToArray();
+                var shape = declared.GetValueOrDefault(name) is { } dims
+                    ? dims.Select(d => d.Value is { } v && v >= 0 ? v : batch).ToArray()
+                    : input.Dimensions.Select(d => d < 0 ? batch : (long)d).ToArray();
                 var data = new float[ElementCount(name, shape)];
                 for (var i = 0; i < data.Length; i++) data[i] = (float)(random.NextDouble() * 2 - 1);
                 names.Add(name);
