@@ -1,7 +1,7 @@
 using System.Globalization;
 using Acp.Engine.Data;
 using Acp.Onnx.Ir;
-using Acp.Onnx.Runtime;
+using Acp.Onnx.Tests.Support;
 using Acp.Pruning.Pipeline;
 using Acp.Pruning.Search;
 using Acp.Pruning.Tests.Pipeline;
@@ -67,9 +67,8 @@ internal static class Scenario
     /// <summary>The model file run by a fresh ONNX Runtime session on hand-normalised images: [count, classes] scores.</summary>
     public static float[] OrtScores(string modelPath, IImageDataset data, int count)
     {
-        using var session = InferenceSession.FromFile(modelPath);
-        var input = OrtTensor.FromFloat(Normalised(data, count), count, 1, 28, 28);
-        return session.Run(new Dictionary<string, OrtTensor> { [session.InputMetadata[0].Name] = input })[0].Tensor.FloatData.ToArray();
+        using var session = OrtRun.Session(modelPath);
+        return session.First(session.InputNames[0], Normalised(data, count), count, 1, 28, 28).Data;
     }
 
     public static string Text(float value) => value.ToString("R", CultureInfo.InvariantCulture);
