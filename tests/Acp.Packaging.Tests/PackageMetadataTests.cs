@@ -115,14 +115,16 @@ public sealed class PackageMetadataTests(PackedSolution packed)
 
         // Loaded from bytes: the file starts with a byte order mark, which XDocument.Parse rejects.
         // The tool carries ONNX Runtime's native library for one platform (the build machine's), not all of them.
-        var folder = Assert.Single(tool.Files.Where(f => f.EndsWith("/DotnetToolSettings.xml", StringComparison.Ordinal)))[..^"DotnetToolSettings.xml".Length];
+        var folder = Assert.Single(tool.Files, f => f.EndsWith("/DotnetToolSettings.xml", StringComparison.Ordinal))[..^"DotnetToolSettings.xml".Length];
         Assert.Matches("^tools/net10.0/(linux|osx|win)-(x64|arm64)/$", folder);
         Assert.Single(tool.Files, f => Path.GetFileName(f) is "libonnxruntime.so" or "libonnxruntime.dylib" or "onnxruntime.dll");
         Assert.DoesNotContain(tool.Files, f => f.Contains("/runtimes/", StringComparison.Ordinal));
         var settings = XDocument.Load(new MemoryStream(tool.Contents[folder + "DotnetToolSettings.xml"]));
         var command = Assert.Single(settings.Descendants("Command"));
         Assert.Equal("acp", (string?)command.Attribute("Name"));
-        Assert.Equal("acp.dll", (string?)command.Attribute("EntryPoint"));
+        // A RID-specific tool starts through its native apphost.
+        Assert.Equal("acp", (string?)command.Attribute("EntryPoint"));
+        Assert.Equal("executable", (string?)command.Attribute("Runner"));
 
         foreach (var assembly in new[] { "acp.dll", "Acp.Onnx.dll", "Acp.Engine.dll", "Acp.Pruning.dll", "Acp.MLNet.dll", "Google.Protobuf.dll", "Microsoft.ML.OnnxRuntime.dll" })
         {
