@@ -11,7 +11,7 @@ public static class LatencyMeter
     /// <summary>
     /// Runs the model <paramref name="warmup"/> times untimed and <paramref name="runs"/> times timed on
     /// <paramref name="device"/> (default: the CPU), with symbolic dimensions set to <paramref name="batch"/> and
-    /// <paramref name="threads"/> intra-op threads, and returns the median wall time of one run in milliseconds.
+    /// <paramref name="threads"/> intra-op threads (0: the runtime chooses), and returns the median wall time of one run in milliseconds.
     /// </summary>
     /// <exception cref="ArgumentException">An input is not float32, or its shape holds more elements than an array can.</exception>
     /// <exception cref="ComputeDeviceUnavailableException">The device's execution provider is missing.</exception>
@@ -19,7 +19,7 @@ public static class LatencyMeter
     public static double MedianMilliseconds(byte[] model, int batch = 1, int threads = 1, int warmup = 5, int runs = 30, ComputeDevice device = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batch, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(threads);
         ArgumentOutOfRangeException.ThrowIfNegative(warmup);
         ArgumentOutOfRangeException.ThrowIfLessThan(runs, 1);
         var settings = new OrtSessionSettings { Device = device, IntraOpThreads = threads, InterOpThreads = 1 };

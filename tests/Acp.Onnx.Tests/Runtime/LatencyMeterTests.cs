@@ -17,7 +17,7 @@ public class LatencyMeterTests
     public void Bad_arguments_and_inputs_are_refused_with_the_reason()
     {
         Assert.Throws<ArgumentOutOfRangeException>(() => LatencyMeter.MedianMilliseconds(MatMul(), batch: 0));
-        Assert.Throws<ArgumentOutOfRangeException>(() => LatencyMeter.MedianMilliseconds(MatMul(), threads: 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => LatencyMeter.MedianMilliseconds(MatMul(), threads: -1));
         Assert.Throws<ArgumentOutOfRangeException>(() => LatencyMeter.MedianMilliseconds(MatMul(), runs: 0));
         Assert.Contains("'A'", Assert.Throws<ArgumentException>(() => LatencyMeter.MedianMilliseconds(Int64Add())).Message);
 
