@@ -15,6 +15,7 @@ using Acp.Engine.Tensors;
 using Acp.Engine.Training;
 using Acp.Onnx.Ir;
 using Acp.Onnx.Runtime;
+using Microsoft.ML.OnnxRuntime;
 
 var options = BenchOptions.Parse(args);
 if (args.Contains("--kernels"))
@@ -71,10 +72,15 @@ Block(options.Warmup, OurInference);
 var peakMb = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
 
 // ONNX Runtime on the same model, same threads; PyTorch in its own process, driven step by step.
-using var session = InferenceSession.FromBytes(model.ToBytes(), new SessionConfig { IntraOpThreads = options.Threads });
-var ortInput = new Dictionary<string, OrtTensor> { [network.InputName] = OrtTensor.FromFloat(input.Data, options.Batch, 1, 28, 28) };
+using var session = new OrtSessionSettings { IntraOpThreads = options.Threads }.CreateSession(model.ToBytes());
+using var ortInput = OrtValue.CreateTensorValueFromMemory(input.Data, [options.Batch, 1, 28, 28]);
+using var ortRunOptions = new RunOptions();
+void OrtInference()
+{
+    using var outputs = session.Run(ortRunOptions, [network.InputName], [ortInput], session.OutputNames);
+}
 using var peer = TorchPeer.TryStart(options);
-Block(options.Warmup, () => session.Run(ortInput));
+Block(options.Warmup, OrtInference);
 
 // Interleaved rounds: every side runs a block of steps in turn, so all sides see the same minutes of the host (whose
 // speed drifts), and each round gives its own ratios. The first step of every block is dropped: it pays for the
@@ -88,7 +94,7 @@ for (var round = 0; round < options.Rounds; round++)
     Action[] inference =
     [
         () => ourInfer = BlockMedian(OurInference),
-        () => ortInfer = BlockMedian(() => session.Run(ortInput)),
+        () => ortInfer = BlockMedian(OrtInference),
         () => torchInfer = peer?.Median("infer", options.Steps + 1),
     ];
     // Odd rounds run the sides in reverse order, so no side always follows the same neighbour.

@@ -2,7 +2,7 @@ using System.CommandLine;
 using Acp.Engine;
 using Acp.Engine.Data;
 using Acp.Onnx;
-using Acp.Onnx.Runtime;
+using Microsoft.ML.OnnxRuntime;
 
 namespace Acp.Cli;
 
@@ -36,7 +36,7 @@ internal static class CommandRunner
     private static int ExitCodeOf(Exception e) => e switch
     {
         OnnxModelException or EngineException or DatasetException or FileNotFoundException or DirectoryNotFoundException or ArgumentException => ExitCodes.InvalidInput,
-        OrtException or IOException or UnauthorizedAccessException or InvalidOperationException => ExitCodes.Failure,
+        OnnxRuntimeException or IOException or UnauthorizedAccessException or InvalidOperationException => ExitCodes.Failure,
         _ => ExitCodes.InternalError,
     };
 }

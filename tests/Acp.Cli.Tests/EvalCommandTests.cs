@@ -1,7 +1,7 @@
 using System.IO.Compression;
 using System.Text.Json;
 using Acp.Engine.Tests.Training;
-using Acp.Onnx.Runtime;
+using Acp.Onnx.Tests.Support;
 using static Acp.Cli.Tests.CliHarness;
 
 namespace Acp.Cli.Tests;
@@ -77,14 +77,14 @@ public sealed class EvalCommandTests : IDisposable
     {
         var images = Gunzip(Path.Combine(FashionMnist, "t10k-images-idx3-ubyte.gz"))[16..];
         var labels = Gunzip(Path.Combine(FashionMnist, "t10k-labels-idx1-ubyte.gz"))[8..];
-        using var session = InferenceSession.FromFile(model);
+        using var session = OrtRun.Session(model);
         var correct = 0;
         const int batch = 1000;
         for (var start = 0; start < labels.Length; start += batch)
         {
             var input = new float[batch * 784];
             for (var i = 0; i < input.Length; i++) input[i] = (images[start * 784 + i] / 255f - Mean[0]) / Std[0];
-            var logits = session.Run(new Dictionary<string, OrtTensor> { ["input"] = OrtTensor.FromFloat(input, batch, 1, 28, 28) })[0].Tensor.FloatData.Span;
+            var logits = session.First("input", input, batch, 1, 28, 28).Data.AsSpan();
             for (var n = 0; n < batch; n++)
             {
                 var row = logits.Slice(n * 10, 10);

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Acp.Onnx.Analysis;
 using Acp.Onnx.Ir;
-using Acp.Onnx.Runtime;
 using Acp.Onnx.Tests.Support;
 using static Acp.Cli.Tests.CliHarness;
 
@@ -33,8 +32,8 @@ public sealed class PruneCommandTests : IDisposable
         Assert.InRange(report.GetProperty("macsAfter").GetInt64() / (double)report.GetProperty("macsBefore").GetInt64(), 0.15, 0.4);
         Assert.Equal(new FileInfo(output).Length, report.GetProperty("bytesAfter").GetInt64());
         Assert.True(report.GetProperty("latencyAfterMs").GetDouble() > 0);
-        using var session = InferenceSession.FromFile(output);
-        Assert.Equal([-1, 3, 64, 64], session.InputMetadata[0].Dimensions);
+        using var session = OrtRun.Session(output);
+        Assert.Equal([-1, 3, 64, 64], session.InputMetadata.Values.Single().Dimensions);
     }
 
     [Fact]

@@ -73,10 +73,12 @@ public sealed class PackageMetadataTests(PackedSolution packed)
     public void The_onnx_package_depends_on_protobuf_at_run_time()
     {
         var protobuf = Assert.Single(packed.Package("Acp.Onnx").Dependencies, d => d.Id == "Google.Protobuf");
-        var pinned = XDocument.Load(RepositoryRoot.Combine("Directory.Packages.props")).Descendants("PackageVersion")
-            .Single(e => (string?)e.Attribute("Include") == "Google.Protobuf");
-        Assert.Equal((string?)pinned.Attribute("Version"), protobuf.Version);
+        Assert.Equal(PinnedVersion("Google.Protobuf"), protobuf.Version);
     }
+
+    private static string? PinnedVersion(string id) =>
+        (string?)XDocument.Load(RepositoryRoot.Combine("Directory.Packages.props")).Descendants("PackageVersion")
+            .Single(e => (string?)e.Attribute("Include") == id).Attribute("Version");
 
     [Theory]
     [MemberData(nameof(LibraryIds))]
@@ -88,17 +90,21 @@ public sealed class PackageMetadataTests(PackedSolution packed)
     }
 
     [Fact]
-    public void No_package_bundles_the_onnx_runtime_native_library_and_the_onnx_package_says_where_it_comes_from()
+    public void Libraries_reference_onnx_runtime_managed_only_and_bundle_no_native_library()
     {
-        foreach (var package in packed.Packages)
+        foreach (var package in packed.Packages.Where(p => p.Id != PackedSolution.ToolPackageId))
         {
             Assert.DoesNotContain(package.Files, f => f.Contains("onnxruntime", StringComparison.OrdinalIgnoreCase)
                 || f.EndsWith(".so", StringComparison.Ordinal) || f.Contains(".so.", StringComparison.Ordinal) || f.StartsWith("runtimes/", StringComparison.Ordinal));
+            // A library must not choose the native build (CPU or GPU) for the application.
+            Assert.DoesNotContain(package.Dependencies, d => d.Id is "Microsoft.ML.OnnxRuntime" or "Microsoft.ML.OnnxRuntime.Gpu.Linux");
         }
+        var managed = Assert.Single(packed.Package("Acp.Onnx").Dependencies, d => d.Id == "Microsoft.ML.OnnxRuntime.Managed");
+        Assert.Equal(PinnedVersion("Microsoft.ML.OnnxRuntime.Managed"), managed.Version);
         var description = packed.Package("Acp.Onnx").Description;
-        Assert.Contains("ACP_ONNXRUNTIME_PATH", description);
-        Assert.Contains("libonnxruntime.so.1", description);
-        Assert.Contains("scripts/setup.sh", description);
+        Assert.Contains("Microsoft.ML.OnnxRuntime (CPU)", description);
+        Assert.Contains("Microsoft.ML.OnnxRuntime.Gpu.Linux", description);
+        Assert.DoesNotContain("ACP_ONNXRUNTIME_PATH", description);
     }
 
     [Fact]
@@ -109,15 +115,24 @@ public sealed class PackageMetadataTests(PackedSolution packed)
         Assert.Empty(tool.Dependencies);
 
         // Loaded from bytes: the file starts with a byte order mark, which XDocument.Parse rejects.
-        var settings = XDocument.Load(new MemoryStream(tool.Contents["tools/net10.0/any/DotnetToolSettings.xml"]));
+        // The tool carries ONNX Runtime's native library for one platform (the build machine's), not all of them.
+        var folder = Assert.Single(tool.Files, f => f.EndsWith("/DotnetToolSettings.xml", StringComparison.Ordinal))[..^"DotnetToolSettings.xml".Length];
+        Assert.Matches("^tools/net10.0/(linux|osx|win)-(x64|arm64)/$", folder);
+        Assert.Single(tool.Files, f => Path.GetFileName(f) is "libonnxruntime.so" or "libonnxruntime.dylib" or "onnxruntime.dll");
+        Assert.DoesNotContain(tool.Files, f => f.Contains("/runtimes/", StringComparison.Ordinal));
+        var settings = XDocument.Load(new MemoryStream(tool.Contents[folder + "DotnetToolSettings.xml"]));
         var command = Assert.Single(settings.Descendants("Command"));
         Assert.Equal("acp", (string?)command.Attribute("Name"));
-        Assert.Equal("acp.dll", (string?)command.Attribute("EntryPoint"));
+        // A RID-specific tool starts through its native apphost.
+        Assert.Equal("acp", (string?)command.Attribute("EntryPoint"));
+        Assert.Equal("executable", (string?)command.Attribute("Runner"));
 
-        foreach (var assembly in new[] { "acp.dll", "Acp.Onnx.dll", "Acp.Engine.dll", "Acp.Pruning.dll", "Acp.MLNet.dll", "Google.Protobuf.dll" })
+        foreach (var assembly in new[] { "acp.dll", "Acp.Onnx.dll", "Acp.Engine.dll", "Acp.Pruning.dll", "Google.Protobuf.dll", "Microsoft.ML.OnnxRuntime.dll" })
         {
-            Assert.Contains($"tools/net10.0/any/{assembly}", tool.Files);
+            Assert.Contains(folder + assembly, tool.Files);
         }
+        // The command line and the ML.NET estimator are two front ends of the same library: the tool carries no ML.NET.
+        Assert.DoesNotContain(tool.Files, f => Path.GetFileName(f) is "Acp.MLNet.dll" or "Microsoft.ML.dll" or "Microsoft.ML.Data.dll");
     }
 
     [Fact]

@@ -40,6 +40,15 @@ public sealed class ToolInstallTests(PackedSolution packed)
         Assert.Equal(manifest.GetProperty("macs_expected").GetInt64(), report.GetProperty("totalMacs").GetInt64());
     }
 
+    [Fact]
+    public void The_installed_tool_runs_onnx_runtime_with_no_setup()
+    {
+        // bench runs the model in ONNX Runtime: the native library must have come with the tool.
+        var result = Run("bench", Fixtures.PathOf("tiny_cnn.onnx"), "--runs", "2", "--json").EnsureSuccess();
+        var report = JsonDocument.Parse(result.StandardOutput).RootElement;
+        Assert.True(report.GetProperty("models")[0].GetProperty("medianMs").GetDouble() > 0);
+    }
+
     private ProcessResult Run(params string[] arguments) =>
         ProcessRunner.Run(packed.ToolExecutable, arguments, packed.Scratch("run"), RunTimeout);
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Acp.Onnx;
 using Acp.Onnx.Analysis;
 using Acp.Onnx.Ir;
 using Acp.Onnx.Runtime;
@@ -14,7 +15,7 @@ internal static class BenchCommand
     internal sealed record ModelLatency(string Model, long Params, long Macs, double MedianMs, double ImagesPerSecond);
 
     /// <summary>What <c>--json</c> prints.</summary>
-    internal sealed record Report(int Batch, int Threads, int Runs, IReadOnlyList<ModelLatency> Models, double? SpeedUp);
+    internal sealed record Report(int Batch, int Threads, string Device, int Runs, IReadOnlyList<ModelLatency> Models, double? SpeedUp);
 
     public static Command Create(TextWriter output, TextWriter error)
     {
@@ -25,12 +26,16 @@ internal static class BenchCommand
         var runs = Positive("--runs", "Timed runs per model (the median is reported).", 50);
         var rounds = Positive("--rounds", "With two models: alternate this many times, so machine load hits both alike.", 3);
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
+        var device = DeviceOption.Create("the models");
         var command = new Command("bench", "Measure ONNX Runtime latency of a model, or compare two models side by side.");
         command.Arguments.Add(model);
         command.Arguments.Add(other);
-        foreach (var option in new Option[] { batch, threads, runs, rounds, json }) command.Options.Add(option);
+        foreach (var option in new Option[] { batch, threads, runs, rounds, json, device }) command.Options.Add(option);
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync(parse, error, token =>
         {
+            var on = parse.GetValue(device);
+            // A missing execution provider is found before the models are read.
+            new OrtSessionSettings { Device = on }.CreateSessionOptions().Dispose();
             var files = new[] { parse.GetValue(model)!, parse.GetValue(other) }.OfType<FileInfo>().ToArray();
             var models = files.Select(f => (File: f, Model: OnnxModel.Load(f.FullName))).ToArray();
             var bytes = models.Select(m => m.Model.ToBytes()).ToArray();
@@ -42,7 +47,7 @@ internal static class BenchCommand
                 for (var i = 0; i < models.Length; i++)
                 {
                     token.ThrowIfCancellationRequested();
-                    samples[i].Add(LatencyMeter.MedianMilliseconds(bytes[i], b, t, warmup: 5, runs: n));
+                    samples[i].Add(LatencyMeter.MedianMilliseconds(bytes[i], b, t, warmup: 5, runs: n, device: on));
                 }
             }
             var results = models.Select((m, i) =>
@@ -51,7 +56,7 @@ internal static class BenchCommand
                 var median = Median(samples[i]);
                 return new ModelLatency(m.File.FullName, cost.TotalParams, cost.TotalMacs, median, b * 1000 / median);
             }).ToArray();
-            var report = new Report(b, t, n * alternations, results, results.Length == 2 ? results[0].MedianMs / results[1].MedianMs : null);
+            var report = new Report(b, t, on.ToString(), n * alternations, results, results.Length == 2 ? results[0].MedianMs / results[1].MedianMs : null);
             if (parse.GetValue(json)) output.WriteLine(JsonOutput.Serialize(report));
             else Render(report, Terminal.For(output));
             return Task.FromResult(ExitCodes.Success);
@@ -75,7 +80,7 @@ internal static class BenchCommand
                 m.MedianMs.ToString("0.000", CultureInfo.InvariantCulture) + " ms", m.ImagesPerSecond.ToString("N0", CultureInfo.InvariantCulture));
         }
         console.Write(table);
-        console.MarkupLine($"ONNX Runtime {Markup.Escape(OnnxRuntime.Version)}, batch {r.Batch}, {r.Threads} thread(s), {r.Runs} timed runs per model.");
+        console.MarkupLine($"ONNX Runtime {Markup.Escape(OrtRuntime.Version)} on {r.Device}, batch {r.Batch}, {r.Threads} thread(s), {r.Runs} timed runs per model.");
         if (r.SpeedUp is { } s) console.MarkupLine($"Speed-up of the second model: [bold]{s.ToString("0.00", CultureInfo.InvariantCulture)}×[/]");
     }
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Acp.Onnx;
 using Acp.Onnx.Channels;
 using Acp.Pruning.Pipeline;
 
@@ -19,7 +20,7 @@ internal static class PruneCommand
         string? Strategy, int? Epochs, int Seed, int RoundTo, bool Resume, DirectoryInfo? RunDirectory, FileInfo Output, bool Force,
         DirectoryInfo? Report, int LatencyBatch, int LatencyThreads, bool Json, bool Quiet, int? ValidationImages, bool ValidationTail,
         int? Particles, int? Cycles, float? LearningRate, int CropPadding, bool Flip, bool SkipTest, bool CompareBaselines,
-        int? FitnessSteps = null, int? Finalists = null, int? FinalistSteps = null, double? CapacityFloor = null);
+        int? FitnessSteps = null, int? Finalists = null, int? FinalistSteps = null, double? CapacityFloor = null, ComputeDevice Device = default);
 
     public static Command Create(TextWriter output, TextWriter error)
     {
@@ -51,6 +52,7 @@ internal static class PruneCommand
         var batch = new Option<int>("--latency-batch") { Description = "Batch size of the latency measurement.", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--latency-threads") { Description = "ONNX Runtime intra-op threads of the latency measurement.", DefaultValueFactory = _ => 1 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of tables." };
+        var device = DeviceOption.Create("the latency measurement");
         var validationImages = Positive("--validation-images", "Training images held out to score candidates (default: the last N when the model's acp.validation metadata names N, else 5000).");
         var validationTail = new Option<bool>("--validation-tail") { Description = "Hold out the last training images instead of a seeded stratified draw (automatic when the model's metadata says it never saw them)." };
         var particles = Positive("--particles", "Swarm size (default 10).");
@@ -71,7 +73,7 @@ internal static class PruneCommand
 
         var command = new Command("prune", "Remove channels from a trained model within a MAC/parameter budget, fine-tune it and write a physically smaller ONNX file.");
         command.Arguments.Add(model);
-        foreach (var option in new Option[] { data, mean, std, targetFlops, targetParams, ratio, strategy, epochs, seed, roundTo, resume, runDirectory, outPath, force, report, batch, threads, json, validationImages, validationTail, particles, cycles, fitnessSteps, finalists, finalistSteps, capacityFloor, learningRate, cropPadding, flip, skipTest, compare })
+        foreach (var option in new Option[] { data, mean, std, targetFlops, targetParams, ratio, strategy, epochs, seed, roundTo, resume, runDirectory, outPath, force, report, batch, threads, json, validationImages, validationTail, particles, cycles, fitnessSteps, finalists, finalistSteps, capacityFloor, learningRate, cropPadding, flip, skipTest, compare, device })
         {
             command.Options.Add(option);
         }
@@ -83,7 +85,7 @@ internal static class PruneCommand
                 parse.GetValue(force), parse.GetValue(report), parse.GetValue(batch), parse.GetValue(threads), parse.GetValue(json),
                 parse.GetValue(AcpCommandLine.Quiet), parse.GetValue(validationImages), parse.GetValue(validationTail), parse.GetValue(particles),
                 parse.GetValue(cycles), parse.GetValue(learningRate), parse.GetValue(cropPadding), parse.GetValue(flip), parse.GetValue(skipTest),
-                parse.GetValue(compare), parse.GetValue(fitnessSteps), parse.GetValue(finalists), parse.GetValue(finalistSteps), parse.GetValue(capacityFloor));
+                parse.GetValue(compare), parse.GetValue(fitnessSteps), parse.GetValue(finalists), parse.GetValue(finalistSteps), parse.GetValue(capacityFloor), parse.GetValue(device));
             Check(arguments);
             return arguments.Data is null
                 ? StructureOnlyPrune.RunAsync(arguments, output)

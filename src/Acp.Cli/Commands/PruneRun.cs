@@ -33,9 +33,9 @@ internal static class PruneRun
 
     public static async Task<int> RunAsync(PruneCommand.Arguments a, TextWriter output, CancellationToken cancellation)
     {
-        // The latency proof at the end runs on ONNX Runtime: find a missing library now, not after the search and
-        // the fine-tuning.
-        _ = OnnxRuntime.Version;
+        // The latency proof at the end runs on ONNX Runtime: find a missing execution provider now, not after the search
+        // and the fine-tuning.
+        new OrtSessionSettings { Device = a.Device }.CreateSessionOptions().Dispose();
         var model = OnnxModel.Load(a.Model.FullName);
         var training = DataOptions.Open(a.Data!.FullName, DatasetSplit.Train, model);
         var options = Options(a, training);
@@ -70,8 +70,8 @@ internal static class PruneRun
 
         var before = File.ReadAllBytes(a.Model.FullName);
         var after = File.ReadAllBytes(a.Output.FullName);
-        var latencyBefore = LatencyMeter.MedianMilliseconds(before, a.LatencyBatch, a.LatencyThreads);
-        var latencyAfter = LatencyMeter.MedianMilliseconds(after, a.LatencyBatch, a.LatencyThreads);
+        var latencyBefore = LatencyMeter.MedianMilliseconds(before, a.LatencyBatch, a.LatencyThreads, device: a.Device);
+        var latencyAfter = LatencyMeter.MedianMilliseconds(after, a.LatencyBatch, a.LatencyThreads, device: a.Device);
 
         string? reportPath = null;
         if (a.Report is { } folder)

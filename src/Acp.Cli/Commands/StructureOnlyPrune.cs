@@ -21,6 +21,8 @@ internal static class StructureOnlyPrune
 
     public static Task<int> RunAsync(PruneCommand.Arguments a, TextWriter output)
     {
+        // The latency measurement runs on ONNX Runtime: find a missing execution provider before anything is written.
+        new OrtSessionSettings { Device = a.Device }.CreateSessionOptions().Dispose();
         var original = OnnxModel.Load(a.Model.FullName);
         var options = PruneRun.Options(a, training: null);
         var result = PruningPipeline.Run(original, null, options);
@@ -29,8 +31,8 @@ internal static class StructureOnlyPrune
         var report = new Report(a.Model.FullName, a.Output.FullName, PruningReport.Name(result.Strategy), result.UniformRatio ?? 0, options.RoundTo,
             result.Widths.Count, result.Widths.Sum(w => w.OriginalWidth - w.PrunedWidth),
             result.Original.Params, result.Pruned.Params, result.Original.Macs, result.Pruned.Macs, a.Model.Length, new FileInfo(a.Output.FullName).Length,
-            LatencyMeter.MedianMilliseconds(File.ReadAllBytes(a.Model.FullName), a.LatencyBatch, a.LatencyThreads),
-            LatencyMeter.MedianMilliseconds(File.ReadAllBytes(a.Output.FullName), a.LatencyBatch, a.LatencyThreads),
+            LatencyMeter.MedianMilliseconds(File.ReadAllBytes(a.Model.FullName), a.LatencyBatch, a.LatencyThreads, device: a.Device),
+            LatencyMeter.MedianMilliseconds(File.ReadAllBytes(a.Output.FullName), a.LatencyBatch, a.LatencyThreads, device: a.Device),
             a.LatencyBatch, a.LatencyThreads, FineTuned: false);
         if (a.Json) output.WriteLine(JsonOutput.Serialize(report));
         else Render(report, Terminal.For(output));

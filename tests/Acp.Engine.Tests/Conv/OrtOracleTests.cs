@@ -1,6 +1,6 @@
 using Acp.Engine.Kernels;
 using Acp.Onnx.Ir;
-using Acp.Onnx.Runtime;
+using Acp.Onnx.Tests.Support;
 using static Acp.Engine.Tests.Conv.ConvTestSupport;
 
 namespace Acp.Engine.Tests.Conv;
@@ -63,17 +63,17 @@ public sealed class OrtOracleTests
         var graph = PoolGraph("MaxPool", g, withDilations: true);
         graph.Outputs.Add(new ValueInfo("indices", ElementType.Int64, null));
         graph.Nodes[0].Outputs.Add("indices");
-        using var session = InferenceSession.FromBytes(Model(graph).ToBytes());
-        var outputs = session.Run(new Dictionary<string, OrtTensor> { ["x"] = OrtTensor.FromFloat(x, g.Batch, g.Channels, g.InHeight, g.InWidth) });
-        var expected = outputs["y"];
+        using var session = OrtRun.Session(Model(graph).ToBytes());
+        var outputs = session.RunFloat(("x", x, [g.Batch, g.Channels, g.InHeight, g.InWidth]));
+        var expected = outputs.Named("y");
         Assert.Equal(new long[] { g.Batch, g.Channels, g.OutHeight, g.OutWidth }, expected.Shape);
 
         var y = Output(g.OutputLength);
         var argmax = IndexOutput(g.OutputLength);
         Pooling.MaxForward(g, Input(x), y, argmax);
-        AssertClose(expected.FloatData.ToArray().Select(v => (double)v).ToArray(), y, 0, $"{g} vs ORT");
+        AssertClose(expected.Data.Select(v => (double)v).ToArray(), y, 0, $"{g} vs ORT");
         // Random values have no ties, so ORT's Indices (flat NCHW, storage_order 0) must name the same elements.
-        Assert.Equal(outputs["indices"].Int64Data.ToArray(), argmax.Take((int)g.OutputLength).Select(i => (long)i));
+        Assert.Equal(outputs.Named("indices").Int64Data!, argmax.Take((int)g.OutputLength).Select(i => (long)i));
     }
 
     [Theory]
@@ -120,10 +120,10 @@ public sealed class OrtOracleTests
 
     private static float[] RunSingle(Graph graph, float[] x, long[] xShape, string output, out long[] shape)
     {
-        using var session = InferenceSession.FromBytes(Model(graph).ToBytes());
-        var result = session.Run(new Dictionary<string, OrtTensor> { ["x"] = OrtTensor.FromFloat(x, xShape) })[output];
-        shape = [.. result.Shape];
-        return result.FloatData.ToArray();
+        using var session = OrtRun.Session(Model(graph).ToBytes());
+        var result = session.RunFloat(("x", x, xShape)).Named(output);
+        shape = result.Shape;
+        return result.Data;
     }
 
     private static OnnxModel Model(Graph graph)

@@ -1,6 +1,6 @@
 using Acp.Engine.Kernels;
 using Acp.Onnx.Ir;
-using Acp.Onnx.Runtime;
+using Acp.Onnx.Tests.Support;
 using static Acp.Engine.Tests.Elementwise.ElementwiseTestSupport;
 using OnnxGraph = Acp.Onnx.Ir.Graph;
 
@@ -32,11 +32,8 @@ public class ElementwiseOrtOracleTests
         var model = new OnnxModel(graph) { IrVersion = 8, ProducerName = "acp-engine-tests" };
         model.OpsetImports.Add(new("", 14));
 
-        using var session = InferenceSession.FromBytes(model.ToBytes());
-        var feeds = inputs.ToDictionary(
-            i => i.Name,
-            i => OrtTensor.FromFloat(i.Data.AsMemory(0, Count(i.Shape)), [.. i.Shape.Select(d => (long)d)]));
-        return session.Run(feeds)["Y"].FloatData.ToArray();
+        using var session = OrtRun.Session(model.ToBytes());
+        return session.RunFloat([.. inputs.Select(i => (i.Name, i.Data[..Count(i.Shape)], i.Shape.Select(d => (long)d).ToArray()))]).Named("Y").Data;
     }
 
     private static double[] AsDouble(float[] x) => [.. x.Select(v => (double)v)];

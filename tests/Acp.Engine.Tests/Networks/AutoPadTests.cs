@@ -1,6 +1,5 @@
 using Acp.Engine.Execution;
 using Acp.Onnx.Ir;
-using Acp.Onnx.Runtime;
 using Acp.Onnx.Tests.Support;
 
 namespace Acp.Engine.Tests.Networks;
@@ -36,11 +35,11 @@ public sealed class AutoPadTests
         var random = new Random(5);
         var x = Enumerable.Range(0, 2 * 3 * 7 * 6).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
 
-        using var session = InferenceSession.FromBytes(model.ToBytes());
-        var expected = session.Run(new Dictionary<string, OrtTensor> { ["x"] = OrtTensor.FromFloat(x, 2, 3, 7, 6) })[0].Tensor;
+        using var session = OrtRun.Session(model.ToBytes());
+        var expected = session.First("x", x, 2, 3, 7, 6);
         var actual = Network.Build(model).Forward([2, 3, 7, 6], x);
 
         Assert.Equal(expected.Shape.Select(d => (int)d), actual.Shape);
-        Numerics.AssertClose(expected.FloatData.Span, actual.Data, 1e-5, $"{op} {autoPad}");
+        Numerics.AssertClose(expected.Data, actual.Data, 1e-5, $"{op} {autoPad}");
     }
 }

@@ -3,7 +3,6 @@ using Acp.Engine.Kernels;
 using Acp.Engine.Tensors;
 using Acp.Engine.Training;
 using Acp.Onnx.Ir;
-using Acp.Onnx.Runtime;
 using Acp.Onnx.Tests.Support;
 
 namespace Acp.Engine.Tests.Networks;
@@ -62,13 +61,13 @@ public sealed class InferenceFusionTests
         var model = ResNet20WithRandomStatistics(1);
         var network = Network.Build(model);
         var input = RandomBatch(5, 2);
-        using var session = InferenceSession.FromBytes(model.ToBytes());
-        var expected = session.Run(new Dictionary<string, OrtTensor> { [network.InputName] = OrtTensor.FromFloat(input.Data, 5, 1, 28, 28) })[0].Tensor;
+        using var session = OrtRun.Session(model.ToBytes());
+        var expected = session.First(network.InputName, input.Data, 5, 1, 28, 28);
 
         network.Profile = new LayerProfile();
         var actual = Run(network, input, fuse: true);
 
-        Numerics.AssertClose(expected.FloatData.Span, actual, 1e-4, "fused ResNet-20");
+        Numerics.AssertClose(expected.Data, actual, 1e-4, "fused ResNet-20");
         var ops = network.Profile.Entries.Select(e => e.Op).ToHashSet();
         Assert.Contains("Conv+BatchNormalization+Relu", ops);
         Assert.Contains("Conv+BatchNormalization+Add+Relu", ops);
@@ -230,18 +229,18 @@ public sealed class InferenceFusionTests
     {
         var path = Fixtures.PathOf("resnet18.bn.onnx");
         var network = Network.Build(OnnxModel.Load(path));
-        using var session = InferenceSession.FromFile(path);
-        var declared = session.InputMetadata[0];
+        using var session = OrtRun.Session(path);
+        var (name, declared) = session.InputMetadata.First();
         var shape = declared.Dimensions.Select(d => d < 0 ? 2 : (int)d).ToArray();
         var random = new Random(18);
         var input = new float[shape.Aggregate(1, (a, b) => a * b)];
         for (var i = 0; i < input.Length; i++) input[i] = (float)(random.NextDouble() * 2 - 1);
-        var expected = session.Run(new Dictionary<string, OrtTensor> { [declared.Name] = OrtTensor.FromFloat(input, shape.Select(d => (long)d).ToArray()) })[0].Tensor;
+        var expected = session.First(name, input, shape.Select(d => (long)d).ToArray());
 
         network.Profile = new LayerProfile();
         var actual = network.Forward(shape, input);
 
-        Numerics.AssertClose(expected.FloatData.Span, actual.Data, 1e-4, "resnet18.bn");
+        Numerics.AssertClose(expected.Data, actual.Data, 1e-4, "resnet18.bn");
         Assert.Contains(network.Profile.Entries, e => e.Op == "Conv+BatchNormalization+Add+Relu");
     }
 }

@@ -1,6 +1,5 @@
 using Acp.Engine.Execution;
 using Acp.Onnx.Ir;
-using Acp.Onnx.Runtime;
 using Acp.Onnx.Tests.Support;
 
 namespace Acp.Engine.Tests.Networks;
@@ -18,17 +17,17 @@ public sealed class OrtForwardTests
         var path = Fixtures.PathOf(file);
         var model = OnnxModel.Load(path);
         var network = Network.Build(model);
-        using var session = InferenceSession.FromFile(path);
-        var declared = session.InputMetadata[0];
+        using var session = OrtRun.Session(path);
+        var (name, declared) = session.InputMetadata.First();
         var shape = declared.Dimensions.Select(d => d < 0 ? 2 : (int)d).ToArray();
         var random = new Random(file.Length);
         var input = new float[shape.Aggregate(1, (a, b) => a * b)];
         for (var i = 0; i < input.Length; i++) input[i] = (float)(random.NextDouble() * 2 - 1);
 
-        var expected = session.Run(new Dictionary<string, OrtTensor> { [declared.Name] = OrtTensor.FromFloat(input, shape.Select(d => (long)d).ToArray()) })[0].Tensor;
+        var expected = session.First(name, input, shape.Select(d => (long)d).ToArray());
         var actual = network.Forward(shape, input);
 
         Assert.Equal(expected.Shape.Select(d => (int)d), actual.Shape);
-        Numerics.AssertClose(expected.FloatData.Span, actual.Data, 1e-4, file);
+        Numerics.AssertClose(expected.Data, actual.Data, 1e-4, file);
     }
 }

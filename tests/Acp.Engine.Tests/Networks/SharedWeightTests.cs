@@ -2,7 +2,6 @@ using Acp.Engine.Execution;
 using Acp.Engine.Kernels;
 using Acp.Engine.Training;
 using Acp.Onnx.Ir;
-using Acp.Onnx.Runtime;
 using Acp.Onnx.Tests.Support;
 
 namespace Acp.Engine.Tests.Networks;
@@ -43,8 +42,8 @@ public sealed class SharedWeightTests
         // The written model runs in ONNX Runtime exactly like the trained network.
         network.Training = false;
         var expected = network.Forward([1, 3, 8, 8], input).Data.ToArray();
-        using var session = InferenceSession.FromBytes(trained.ToBytes());
-        var actual = session.Run(new Dictionary<string, OrtTensor> { [network.InputName] = OrtTensor.FromFloat(input, 1, 3, 8, 8) })[0].Tensor.FloatData.ToArray();
+        using var session = OrtRun.Session(trained.ToBytes());
+        var actual = session.First(network.InputName, input, 1, 3, 8, 8).Data;
         Numerics.AssertClose(expected, actual, 1e-5, "ORT on the written-back model");
     }
 }

@@ -5,7 +5,8 @@ using Acp.Engine.Execution;
 using Acp.Engine.Tests.Data;
 using Acp.Engine.Training;
 using Acp.Onnx.Ir;
-using Acp.Onnx.Runtime;
+using Acp.Onnx.Tests.Support;
+using Microsoft.ML.OnnxRuntime;
 using Xunit.Abstractions;
 
 namespace Acp.Engine.Tests.Networks;
@@ -30,7 +31,7 @@ public sealed class ShippedModelFixture : IDisposable
         if (!File.Exists(ModelPath)) throw new FileNotFoundException($"The shipped model is missing: {ModelPath} (tools/train_fashion_resnet20.py --out models/ writes it).", ModelPath);
         Model = OnnxModel.Load(ModelPath);
         Test = DatasetFolder.Open(FashionMnistFixture.RequireFolder(), DatasetSplit.Test, TestImages);
-        _session = new Lazy<InferenceSession>(() => InferenceSession.FromFile(ModelPath));
+        _session = new Lazy<InferenceSession>(() => OrtRun.Session(ModelPath));
     }
 
     /// <summary>models/fashion_resnet20.onnx.</summary>
@@ -99,8 +100,9 @@ public sealed class ShippedModelTests(ShippedModelFixture shipped, ITestOutputHe
         Assert.Equal(ChannelNormalization.FashionMnist.Mean[0], float.Parse(metadata["acp.mean"], CultureInfo.InvariantCulture));
         Assert.Equal(ChannelNormalization.FashionMnist.Std[0], float.Parse(metadata["acp.std"], CultureInfo.InvariantCulture));
 
-        var input = shipped.Session.InputMetadata[0];
-        Assert.Equal([-1L, 1, 28, 28], input.Dimensions);
+        var (name, input) = Assert.Single(shipped.Session.InputMetadata);
+        Assert.Equal("input", name);
+        Assert.Equal([-1, 1, 28, 28], input.Dimensions);
     }
 
     [Fact]
@@ -146,11 +148,7 @@ public sealed class ShippedModelTests(ShippedModelFixture shipped, ITestOutputHe
 
     private float[] RunOrt(float[] images, int[] shape)
     {
-        var outputs = shipped.Session.Run(new Dictionary<string, OrtTensor>
-        {
-            ["input"] = OrtTensor.FromFloat(images, shape.Select(d => (long)d).ToArray()),
-        });
-        return outputs["logits"].FloatData.ToArray();
+        return shipped.Session.RunFloat(("input", images, shape.Select(d => (long)d).ToArray())).Named("logits").Data;
     }
 
     /// <summary>Index of the highest logit per row; ties go to the lower class, as in <see cref="Evaluation"/>.</summary>

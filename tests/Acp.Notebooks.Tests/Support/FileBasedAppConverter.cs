@@ -53,6 +53,8 @@ public sealed partial class FileBasedAppConverter
             "#:property PublishAot=false",
             // Numbers print the same on every machine, whatever its culture.
             "#:property InvariantGlobalization=true",
+            // Native packages (ONNX Runtime) copy only this machine's libraries, not every platform's.
+            "#:property RuntimeIdentifier=$(NETCoreSdkRuntimeIdentifier)",
         };
         var sources = new List<string>();
         var usings = new List<string>();

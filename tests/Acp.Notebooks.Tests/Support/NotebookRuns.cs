@@ -60,12 +60,6 @@ public sealed class NotebookRuns : IDisposable
         File.WriteAllText(app, _converter.Convert(notebook));
 
         var environment = new Dictionary<string, string?> { ["ACP_FIXTURES_DIR"] = Fixtures.Directory };
-        var onnxRuntime = RepositoryRoot.Combine(".deps", "onnxruntime", "libonnxruntime.so.1");
-        // The app runs from outside the checkout, where ONNX Runtime's lookup would not find the setup folder.
-        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable("ACP_ONNXRUNTIME_PATH")) && File.Exists(onnxRuntime))
-        {
-            environment["ACP_ONNXRUNTIME_PATH"] = onnxRuntime;
-        }
         // The notebooks folder is the working directory, as in a notebook editor.
         var result = ProcessRunner.Run("dotnet",
             ["run", "--file", app, "-c", "Release", "--artifacts-path", RepositoryRoot.Combine("artifacts", "notebook-tests"), "--disable-build-servers"],

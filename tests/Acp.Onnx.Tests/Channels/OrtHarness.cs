@@ -1,13 +1,11 @@
 using Acp.Onnx.Ir;
-using Acp.Onnx.Runtime;
+using Acp.Onnx.Tests.Support;
 
 namespace Acp.Onnx.Tests.Channels;
 
 /// <summary>Runs IR models in ONNX Runtime on seeded random inputs.</summary>
 public static class OrtHarness
 {
-    private static readonly SessionConfig Config = new() { IntraOpThreads = 2 };
-
     /// <summary>The declared input shape with symbolic dimensions (the batch) set to <paramref name="batch"/>.</summary>
     public static long[] InputShape(OnnxModel model, long batch) =>
         model.Graph.RuntimeInputs.First().Shape!.Select(d => d.Value ?? batch).ToArray();
@@ -24,10 +22,9 @@ public static class OrtHarness
     /// <summary>The first output of <paramref name="model"/> for <paramref name="input"/>, after a save to bytes.</summary>
     public static (float[] Data, long[] Shape) Run(OnnxModel model, float[] input, long[] shape)
     {
-        using var session = InferenceSession.FromBytes(model.ToBytes(), Config);
-        var name = model.Graph.RuntimeInputs.First().Name;
-        var output = session.Run(new Dictionary<string, OrtTensor> { [name] = OrtTensor.FromFloat(input, shape) })[0].Tensor;
-        return (output.FloatData.ToArray(), output.Shape.ToArray());
+        using var session = OrtRun.Session(model.ToBytes(), threads: 2);
+        var output = session.First(model.Graph.RuntimeInputs.First().Name, input, shape);
+        return (output.Data, output.Shape);
     }
 
     /// <summary>|actual − expected| ≤ tolerance · max(1, max|expected|) element-wise.</summary>

@@ -1,6 +1,6 @@
 using Acp.Onnx.Analysis;
 using Acp.Onnx.Ir;
-using Acp.Onnx.Runtime;
+using Microsoft.ML.OnnxRuntime;
 using Acp.Onnx.Tests.Support;
 
 namespace Acp.Onnx.Tests.Oracles;
@@ -21,19 +21,19 @@ public sealed class OrtRoundTripTests
         var path = Fixtures.PathOf(file);
         var saved = OnnxModel.Load(path).ToBytes();
 
-        using var original = InferenceSession.FromFile(path, new SessionConfig { IntraOpThreads = 2 });
-        using var roundTripped = InferenceSession.FromBytes(saved, new SessionConfig { IntraOpThreads = 2 });
+        using var original = OrtRun.Session(path, threads: 2);
+        using var roundTripped = OrtRun.Session(saved, threads: 2);
         var inputs = RandomInputs(original, batch: 2, seed: file.Length);
 
-        var expected = original.Run(inputs);
-        var actual = roundTripped.Run(inputs);
+        var expected = original.RunFloat(inputs);
+        var actual = roundTripped.RunFloat(inputs);
 
-        Assert.Equal(expected.Count, actual.Count);
-        for (var i = 0; i < expected.Count; i++)
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++)
         {
             Assert.Equal(expected[i].Name, actual[i].Name);
-            Assert.Equal(expected[i].Tensor.Shape, actual[i].Tensor.Shape);
-            Assert.True(expected[i].Tensor.FloatData.Span.SequenceEqual(actual[i].Tensor.FloatData.Span), $"{file}: output '{expected[i].Name}' differs after a round trip");
+            Assert.Equal(expected[i].Shape, actual[i].Shape);
+            Assert.True(expected[i].Data.SequenceEqual(actual[i].Data), $"{file}: output '{expected[i].Name}' differs after a round trip");
         }
     }
 
@@ -44,9 +44,9 @@ public sealed class OrtRoundTripTests
         var stem = file[..^".onnx".Length];
         var input = Fixtures.ReadFloats(stem + ".input.f32");
         var expected = Fixtures.ReadFloats(stem + ".expected.f32");
-        using var session = InferenceSession.FromFile(Fixtures.PathOf(file));
+        using var session = OrtRun.Session(Fixtures.PathOf(file));
 
-        var output = session.Run(new Dictionary<string, OrtTensor> { ["input"] = OrtTensor.FromFloat(input, 1, 3, 64, 64) })[0].Tensor.FloatData.Span;
+        var output = session.First("input", input, 1, 3, 64, 64).Data;
 
         var scale = expected.Max(MathF.Abs);
         for (var i = 0; i < expected.Length; i++)
@@ -71,30 +71,30 @@ public sealed class OrtRoundTripTests
             .Where(v => v.Length > 0 && !declared.Contains(v) && shapes.ElementTypes.GetValueOrDefault(v) == ElementType.Float)
             .ToList();
         probe.Graph.Outputs.AddRange(intermediates.Select(v => new ValueInfo(v, ElementType.Float, null)));
-        using var session = InferenceSession.FromBytes(probe.ToBytes());
+        using var session = OrtRun.Session(probe.ToBytes());
 
-        var outputs = session.Run(RandomInputs(session, batch, seed: 7));
+        var outputs = session.RunFloat(RandomInputs(session, batch, seed: 7));
 
-        Assert.Equal(probe.Graph.Outputs.Count, outputs.Count);
+        Assert.Equal(probe.Graph.Outputs.Count, outputs.Length);
         foreach (var output in outputs)
         {
             var inferred = shapes.ShapeOf(output.Name);
             Assert.True(inferred is not null, $"{file}: no shape inferred for '{output.Name}'");
-            Assert.True(output.Tensor.Shape.SequenceEqual(inferred), $"{file}: '{output.Name}' is [{string.Join(",", output.Tensor.Shape)}] in ORT, inferred [{string.Join(",", inferred)}]");
+            Assert.True(output.Shape.SequenceEqual(inferred), $"{file}: '{output.Name}' is [{string.Join(",", output.Shape)}] in ORT, inferred [{string.Join(",", inferred)}]");
         }
     }
 
-    private static Dictionary<string, OrtTensor> RandomInputs(InferenceSession session, int batch, int seed)
+    private static (string Name, float[] Data, long[] Shape)[] RandomInputs(InferenceSession session, int batch, int seed)
     {
         var random = new Random(seed);
-        var inputs = new Dictionary<string, OrtTensor>();
-        foreach (var input in session.InputMetadata)
+        var inputs = new List<(string, float[], long[])>();
+        foreach (var (name, input) in session.InputMetadata)
         {
-            var shape = input.Dimensions.Select(d => d < 0 ? batch : d).ToArray();
+            var shape = input.Dimensions.Select(d => d < 0 ? batch : (long)d).ToArray();
             var data = new float[shape.Aggregate(1L, (a, b) => a * b)];
             for (var i = 0; i < data.Length; i++) data[i] = (float)(random.NextDouble() * 2 - 1);
-            inputs[input.Name] = OrtTensor.FromFloat(data, shape);
+            inputs.Add((name, data, shape));
         }
-        return inputs;
+        return [.. inputs];
     }
 }

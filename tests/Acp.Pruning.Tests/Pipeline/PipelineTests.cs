@@ -1,7 +1,7 @@
 using Acp.Engine.Data;
 using Acp.Onnx.Analysis;
 using Acp.Onnx.Ir;
-using Acp.Onnx.Runtime;
+using Acp.Onnx.Tests.Support;
 using Acp.Pruning.Pipeline;
 using Acp.Pruning.Search;
 using Xunit.Abstractions;
@@ -51,12 +51,10 @@ public sealed class PipelineTests(ITestOutputHelper output)
         else Assert.NotEmpty(result.Candidates);
 
         // ONNX Runtime runs the exported model and agrees with the engine on it.
-        using var session = InferenceSession.FromBytes(result.Model.ToBytes());
+        using var session = OrtRun.Session(result.Model.ToBytes());
         var images = new float[8 * 28 * 28];
         for (var i = 0; i < images.Length; i++) images[i] = (float)Math.Sin(i * 0.37);
-        var input = OrtTensor.FromFloat(images, [8, 1, 28, 28]);
-        var outputs = session.Run(new Dictionary<string, OrtTensor> { [session.InputMetadata[0].Name] = input });
-        var ort = outputs[0].Tensor.FloatData.ToArray();
+        var ort = session.First(session.InputNames[0], images, 8, 1, 28, 28).Data;
         var engine = Acp.Engine.Execution.Network.Build(result.Model).Forward([8, 1, 28, 28], images).Data;
         for (var i = 0; i < ort.Length; i++) Assert.True(Math.Abs(ort[i] - engine[i]) <= 1e-3f * (1 + Math.Abs(ort[i])), $"logit {i}: ORT {ort[i]}, engine {engine[i]}");
     }
