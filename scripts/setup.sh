@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Acp needs on a Debian machine, idempotently; fast when all is already there.
+#   scripts/setup.sh           what the tests need (below)
+#   scripts/setup.sh --run     only what running acp needs (Fashion-MNIST, OpenBLAS, libturbojpeg), quietly: the demo
 #   - Debian packages: PyTorch/torchvision/onnx (fixture generator and reference oracle), Fashion-MNIST, OpenBLAS,
 #     libturbojpeg (JPEG decoding of image-folder data sets), PIL (their test oracle), Chromium + DejaVu fonts (renders
 #     the HTML report in its test)
@@ -11,22 +13,31 @@ set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${ACP_CACHE_DIR:-${HOME:-/root}/.cache/acp}
 
+run_only=false
+[ "${1:-}" = "--run" ] && run_only=true
+
 say() { printf 'setup: %s\n' "$*"; }
 
 # 1. Debian packages. dpkg-query is instant; apt-get runs only when something is missing.
-packages=(python3-torch python3-torchvision python3-onnx dataset-fashion-mnist libopenblas0-pthread chromium fonts-dejavu-core
-          libturbojpeg0 python3-pil)
+packages=(dataset-fashion-mnist libopenblas0-pthread libturbojpeg0)
+$run_only || packages+=(python3-torch python3-torchvision python3-onnx chromium fonts-dejavu-core python3-pil)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
   [ "$(id -u)" = 0 ] || { echo "setup: run as root to install ${missing[*]}" >&2; exit 1; }
-  say "installing ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  say "installing Debian packages: ${missing[*]}"
+  # apt's own chatter goes to a log, shown only when it fails.
+  log=$(mktemp)
+  if ! { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
+    cat "$log" >&2; rm -f "$log"; echo "setup: installing ${missing[*]} failed" >&2; exit 1
+  fi
+  rm -f "$log"
 fi
 command -v dotnet >/dev/null 2>&1 || { echo "setup: the .NET 10 SDK (dotnet) is required" >&2; exit 1; }
+
+$run_only && exit 0
 
 # 2. Test fixtures (the generator keeps a stamp and returns at once when they are current).
 /usr/bin/python3 "$repo/tools/generate_fixtures.py" --out "$cache/fixtures"
