@@ -53,6 +53,28 @@ public sealed class PruneRunTests : IDisposable
     }
 
     [Fact]
+    public async Task The_models_normalisation_metadata_normalises_the_test_split_as_explicit_flags_do()
+    {
+        var data = SmallIdxData.Write(Path.Combine(_dir, "data"));
+        var model = TrainedSmallCnn.Model();
+        model.Metadata.Add(KeyValuePair.Create("acp.mean", "0.2860"));
+        model.Metadata.Add(KeyValuePair.Create("acp.std", "0.3530"));
+        var path = Path.Combine(_dir, "with-metadata.onnx");
+        model.Save(path);
+        string[] common = ["prune", path, "--data", data, "--target-flops", "0.5", "--strategy", "l1", "--epochs", "0", "--validation-images", "500", "--round-to", "2", "--json", "--force"];
+
+        var (code, fromMetadata, error) = await RunAcp([.. common, "--out", Path.Combine(_dir, "a.onnx")]);
+        Assert.True(code == 0, error);
+        (code, var fromFlags, error) = await RunAcp([.. common, "--out", Path.Combine(_dir, "b.onnx"), "--mean", "0.2860", "--std", "0.3530"]);
+        Assert.True(code == 0, error);
+
+        double Test(string json, string key) => JsonDocument.Parse(json).RootElement.GetProperty(key).GetDouble();
+        Assert.Equal(Test(fromFlags, "testAccuracyBefore"), Test(fromMetadata, "testAccuracyBefore"));
+        Assert.Equal(Test(fromFlags, "testAccuracyAfter"), Test(fromMetadata, "testAccuracyAfter"));
+        Assert.InRange(Test(fromMetadata, "testAccuracyBefore"), 0.6, 1);
+    }
+
+    [Fact]
     public async Task The_test_split_is_opened_only_after_the_search_and_the_model_are_done()
     {
         var data = SmallIdxData.Write(Path.Combine(_dir, "data"));

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Acp.Engine.Data;
+using Acp.Pruning.Pipeline;
 
 namespace Acp.Cli.Commands;
 
@@ -49,13 +50,25 @@ internal static class DemoCommand
             WriteEmbeddedModel(model.FullName);
             var quiet = parse.GetValue(json) || parse.GetValue(AcpCommandLine.Quiet);
             if (!quiet) output.WriteLine($"Demo: pruning {ModelName} (ResNet-20, Fashion-MNIST) into {directory.FullName}");
-            var arguments = new PruneCommand.Arguments(model, dataFolder, Mean: null, Std: null, TargetFlops: parse.GetValue(target), TargetParams: null, Ratio: null,
-                Strategy: "acp", Epochs: parse.GetValue(epochs), Seed: parse.GetValue(seed), RoundTo: Onnx.Channels.ChannelRounding.DefaultMultiple,
-                Resume: parse.GetValue(resume), RunDirectory: null, Output: new FileInfo(Path.Combine(directory.FullName, "fashion_resnet20.pruned.onnx")),
-                Force: true, Report: new DirectoryInfo(Path.Combine(directory.FullName, "report")), LatencyBatch: 1, LatencyThreads: 1,
-                Json: parse.GetValue(json), Quiet: parse.GetValue(AcpCommandLine.Quiet), ValidationImages: null, ValidationTail: false,
-                Particles: null, Cycles: null, LearningRate: null, CropPadding: 2, Flip: true, SkipTest: false, CompareBaselines: false);
-            return PruneRun.RunAsync(arguments, output, token);
+            var outFile = new FileInfo(Path.Combine(directory.FullName, "fashion_resnet20.pruned.onnx"));
+            var pruning = new PruningOptions
+            {
+                Strategy = PruningStrategy.Acp,
+                TargetFlops = parse.GetValue(target),
+                Epochs = parse.GetValue(epochs),
+                Seed = parse.GetValue(seed),
+                Resume = parse.GetValue(resume),
+                Augmentation = new Augmentation(CropPadding: 2, HorizontalFlip: true),
+                RunDirectory = outFile.FullName + ".run",
+            };
+            var job = new PruneCommand.Job(model, dataFolder, outFile, pruning)
+            {
+                Force = true,
+                Report = new DirectoryInfo(Path.Combine(directory.FullName, "report")),
+                Json = parse.GetValue(json),
+                Quiet = parse.GetValue(AcpCommandLine.Quiet),
+            };
+            return PruneRun.RunAsync(job, output, token);
         }, cancellation));
         return command;
     }

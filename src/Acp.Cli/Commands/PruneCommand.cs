@@ -14,13 +14,36 @@ internal static class PruneCommand
 {
     internal static readonly string[] Strategies = ["acp", "acp-paper", "l1", "random", "sfp", "asrfp", "ghfp"];
 
-    /// <summary>The parsed command line.</summary>
-    internal sealed record Arguments(
-        FileInfo Model, DirectoryInfo? Data, string? Mean, string? Std, double? TargetFlops, double? TargetParams, double? Ratio,
-        string? Strategy, int? Epochs, int Seed, int RoundTo, bool Resume, DirectoryInfo? RunDirectory, FileInfo Output, bool Force,
-        DirectoryInfo? Report, int LatencyBatch, int LatencyThreads, bool Json, bool Quiet, int? ValidationImages, bool ValidationTail,
-        int? Particles, int? Cycles, float? LearningRate, int CropPadding, bool Flip, bool SkipTest, bool CompareBaselines,
-        int? FitnessSteps = null, int? Finalists = null, int? FinalistSteps = null, double? CapacityFloor = null, ComputeDevice Device = default);
+    /// <summary>
+    /// What <c>acp prune</c> is asked to do: the pipeline's <see cref="PruningOptions"/> (the one options type the ML.NET
+    /// estimator and the notebooks fill too), and what the command does around the run: the files, the proof, the output.
+    /// </summary>
+    internal sealed record Job(FileInfo Model, DirectoryInfo? Data, FileInfo Output, PruningOptions Pruning)
+    {
+        /// <summary>--mean as given (per channel, comma-separated); null = the model's metadata.</summary>
+        public string? Mean { get; init; }
+
+        /// <summary>--std as given; null = the model's metadata.</summary>
+        public string? Std { get; init; }
+
+        public bool Force { get; init; }
+
+        public DirectoryInfo? Report { get; init; }
+
+        public int LatencyBatch { get; init; } = 1;
+
+        public int LatencyThreads { get; init; } = 1;
+
+        public ComputeDevice Device { get; init; }
+
+        public bool Json { get; init; }
+
+        public bool Quiet { get; init; }
+
+        public bool SkipTest { get; init; }
+
+        public bool CompareBaselines { get; init; }
+    }
 
     public static Command Create(TextWriter output, TextWriter error)
     {
@@ -79,42 +102,79 @@ internal static class PruneCommand
         }
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync(parse, error, token =>
         {
-            var arguments = new Arguments(parse.GetValue(model)!, parse.GetValue(data), parse.GetValue(mean), parse.GetValue(std),
-                parse.GetValue(targetFlops), parse.GetValue(targetParams), parse.GetValue(ratio), parse.GetValue(strategy), parse.GetValue(epochs),
-                parse.GetValue(seed), parse.GetValue(roundTo), parse.GetValue(resume), parse.GetValue(runDirectory), parse.GetValue(outPath)!,
-                parse.GetValue(force), parse.GetValue(report), parse.GetValue(batch), parse.GetValue(threads), parse.GetValue(json),
-                parse.GetValue(AcpCommandLine.Quiet), parse.GetValue(validationImages), parse.GetValue(validationTail), parse.GetValue(particles),
-                parse.GetValue(cycles), parse.GetValue(learningRate), parse.GetValue(cropPadding), parse.GetValue(flip), parse.GetValue(skipTest),
-                parse.GetValue(compare), parse.GetValue(fitnessSteps), parse.GetValue(finalists), parse.GetValue(finalistSteps), parse.GetValue(capacityFloor), parse.GetValue(device));
-            Check(arguments);
-            return arguments.Data is null
-                ? StructureOnlyPrune.RunAsync(arguments, output)
-                : PruneRun.RunAsync(arguments, output, token);
+            var dataFolder = parse.GetValue(data);
+            var outFile = parse.GetValue(outPath)!;
+            var defaults = new PruningOptions();
+            var pruning = defaults with
+            {
+                Strategy = ParseStrategy(parse.GetValue(strategy) ?? (dataFolder is null ? "l1" : "acp")),
+                TargetFlops = parse.GetValue(targetFlops),
+                TargetParams = parse.GetValue(targetParams),
+                Ratio = parse.GetValue(ratio),
+                RoundTo = parse.GetValue(roundTo),
+                Seed = parse.GetValue(seed),
+                ValidationImages = parse.GetValue(validationImages),
+                ValidationFromTail = parse.GetValue(validationTail),
+                Swarm = defaults.Swarm with
+                {
+                    Particles = parse.GetValue(particles) ?? defaults.Swarm.Particles,
+                    Cycles = parse.GetValue(cycles) ?? defaults.Swarm.Cycles,
+                },
+                FitnessSteps = parse.GetValue(fitnessSteps) ?? defaults.FitnessSteps,
+                Finalists = parse.GetValue(finalists) ?? defaults.Finalists,
+                FinalistSteps = parse.GetValue(finalistSteps) ?? defaults.FinalistSteps,
+                CapacityFloor = parse.GetValue(capacityFloor) ?? defaults.CapacityFloor,
+                Epochs = parse.GetValue(epochs) ?? defaults.Epochs,
+                LearningRate = parse.GetValue(learningRate) ?? defaults.LearningRate,
+                Augmentation = new Augmentation(parse.GetValue(cropPadding), parse.GetValue(flip)),
+                RunDirectory = dataFolder is null ? null : parse.GetValue(runDirectory)?.FullName ?? outFile.FullName + ".run",
+                Resume = parse.GetValue(resume),
+            };
+            var job = new Job(parse.GetValue(model)!, dataFolder, outFile, pruning)
+            {
+                Mean = parse.GetValue(mean),
+                Std = parse.GetValue(std),
+                Force = parse.GetValue(force),
+                Report = parse.GetValue(report),
+                LatencyBatch = parse.GetValue(batch),
+                LatencyThreads = parse.GetValue(threads),
+                Device = parse.GetValue(device),
+                Json = parse.GetValue(json),
+                Quiet = parse.GetValue(AcpCommandLine.Quiet),
+                SkipTest = parse.GetValue(skipTest),
+                CompareBaselines = parse.GetValue(compare),
+            };
+            Check(job, parse.GetValue(strategy));
+            return job.Data is null
+                ? StructureOnlyPrune.RunAsync(job, output)
+                : PruneRun.RunAsync(job, output, token);
         }, cancellation));
         return command;
     }
 
-    private static void Check(Arguments a)
+    /// <summary>What only the command line can get wrong, in its own words (flag names); the library checks the rest.</summary>
+    private static void Check(Job job, string? strategy)
     {
-        if (string.Equals(a.Model.FullName, a.Output.FullName, StringComparison.Ordinal))
+        var o = job.Pruning;
+        if (string.Equals(job.Model.FullName, job.Output.FullName, StringComparison.Ordinal))
         {
             throw new ArgumentException("--out names the input model; write the pruned model to another file.");
         }
-        if (a.Output.Exists && !a.Force && !a.Resume) throw new ArgumentException($"{a.Output.FullName} exists; pass --force to overwrite it.");
-        if (a.Data is null)
+        if (job.Output.Exists && !job.Force && !o.Resume) throw new ArgumentException($"{job.Output.FullName} exists; pass --force to overwrite it.");
+        if (job.Data is null)
         {
-            if (a.Strategy is not (null or "l1" or "random"))
+            if (strategy is not (null or "l1" or "random"))
             {
-                throw new ArgumentException($"--strategy {a.Strategy} needs --data: it measures accuracy and fine-tunes. Without data only l1 and random are possible.");
+                throw new ArgumentException($"--strategy {strategy} needs --data: it measures accuracy and fine-tunes. Without data only l1 and random are possible.");
             }
-            if (a.Ratio is null && a.TargetFlops is null && a.TargetParams is null) throw new ArgumentException("Say how much to prune: --target-flops, --target-params or --ratio.");
-            if (a.Ratio is not null && (a.TargetFlops is not null || a.TargetParams is not null)) throw new ArgumentException("--ratio and --target-flops/--target-params exclude each other.");
-            if (a.Resume) throw new ArgumentException("--resume needs --data: a structure-only prune has nothing to resume.");
+            if (o.Ratio is null && o.TargetFlops is null && o.TargetParams is null) throw new ArgumentException("Say how much to prune: --target-flops, --target-params or --ratio.");
+            if (o.Ratio is not null && (o.TargetFlops is not null || o.TargetParams is not null)) throw new ArgumentException("--ratio and --target-flops/--target-params exclude each other.");
+            if (o.Resume) throw new ArgumentException("--resume needs --data: a structure-only prune has nothing to resume.");
         }
         else
         {
-            if (a.Ratio is not null) throw new ArgumentException("--ratio is for structure-only pruning without --data; with data give the budget: --target-flops and/or --target-params.");
-            if (a.TargetFlops is null && a.TargetParams is null) throw new ArgumentException("Give the budget: --target-flops (e.g. 0.5) and/or --target-params.");
+            if (o.Ratio is not null) throw new ArgumentException("--ratio is for structure-only pruning without --data; with data give the budget: --target-flops and/or --target-params.");
+            if (o.TargetFlops is null && o.TargetParams is null) throw new ArgumentException("Give the budget: --target-flops (e.g. 0.5) and/or --target-params.");
         }
     }
 

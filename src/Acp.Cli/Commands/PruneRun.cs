@@ -31,16 +31,17 @@ internal static class PruneRun
         double? Epsilon, double? UniformRatio, int Evaluations, int Finalists, double SearchSeconds, double TotalSeconds,
         string RunDirectory, string? ReportPath, IReadOnlyList<WidthEntry> Widths, IReadOnlyList<BaselineEntry> Baselines);
 
-    public static async Task<int> RunAsync(PruneCommand.Arguments a, TextWriter output, CancellationToken cancellation)
+    public static async Task<int> RunAsync(PruneCommand.Job a, TextWriter output, CancellationToken cancellation)
     {
         // The latency proof at the end runs on ONNX Runtime: find a missing execution provider now, not after the search
         // and the fine-tuning.
         new OrtSessionSettings { Device = a.Device }.CreateSessionOptions().Dispose();
         var model = OnnxModel.Load(a.Model.FullName);
         var training = DataOptions.Open(a.Data!.FullName, DatasetSplit.Train, model);
-        var options = Options(a, training);
+        // Resolved here, not only inside the pipeline: the test split below is normalised as training was.
+        var options = (a.Pruning with { Normalization = DataOptions.Normalization(a.Mean, a.Std, training.ImageShape.Channels) }).ResolvedFor(model, training);
         var quiet = a.Json || a.Quiet;
-        if (a.Force && !a.Resume && Directory.Exists(options.RunDirectory)) Directory.Delete(options.RunDirectory!, recursive: true);
+        if (a.Force && !options.Resume && Directory.Exists(options.RunDirectory)) Directory.Delete(options.RunDirectory!, recursive: true);
 
         var result = PruningProgressView.Run(output, quiet, p => PruningPipeline.Run(model, training, options, p, cancellation));
         result.Model.Save(a.Output.FullName, overwrite: true);
@@ -103,37 +104,6 @@ internal static class PruneRun
         if (a.Json) output.WriteLine(JsonOutput.Serialize(report));
         else Render(report, Terminal.For(output));
         return ExitCodes.Success;
-    }
-
-    /// <summary>The pipeline's options from the command line, the model's metadata and the defaults.</summary>
-    internal static PruningOptions Options(PruneCommand.Arguments a, IImageDataset? training)
-    {
-        var defaults = new PruningOptions();
-        var swarm = defaults.Swarm;
-        if (a.Particles is { } particles) swarm = swarm with { Particles = particles };
-        if (a.Cycles is { } cycles) swarm = swarm with { Cycles = cycles };
-        return defaults with
-        {
-            Strategy = PruneCommand.ParseStrategy(a.Strategy ?? (training is null ? "l1" : "acp")),
-            TargetFlops = a.TargetFlops,
-            TargetParams = a.TargetParams,
-            Ratio = a.Ratio,
-            RoundTo = a.RoundTo,
-            Seed = a.Seed,
-            Normalization = training is null ? null : DataOptions.Normalization(a.Mean, a.Std, training.ImageShape.Channels),
-            ValidationImages = a.ValidationImages,
-            ValidationFromTail = a.ValidationTail,
-            Swarm = swarm,
-            FitnessSteps = a.FitnessSteps ?? defaults.FitnessSteps,
-            Finalists = a.Finalists ?? defaults.Finalists,
-            FinalistSteps = a.FinalistSteps ?? defaults.FinalistSteps,
-            CapacityFloor = a.CapacityFloor ?? defaults.CapacityFloor,
-            Epochs = a.Epochs ?? defaults.Epochs,
-            LearningRate = a.LearningRate ?? defaults.LearningRate,
-            Augmentation = new Augmentation(a.CropPadding, a.Flip),
-            RunDirectory = training is null ? null : a.RunDirectory?.FullName ?? a.Output.FullName + ".run",
-            Resume = a.Resume,
-        };
     }
 
     private static void Render(Report r, IAnsiConsole console)

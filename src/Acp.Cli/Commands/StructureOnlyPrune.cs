@@ -19,12 +19,12 @@ internal static class StructureOnlyPrune
         long ParamsBefore, long ParamsAfter, long MacsBefore, long MacsAfter, long BytesBefore, long BytesAfter,
         double LatencyBeforeMs, double LatencyAfterMs, int LatencyBatch, int LatencyThreads, bool FineTuned);
 
-    public static Task<int> RunAsync(PruneCommand.Arguments a, TextWriter output)
+    public static Task<int> RunAsync(PruneCommand.Job a, TextWriter output)
     {
         // The latency measurement runs on ONNX Runtime: find a missing execution provider before anything is written.
         new OrtSessionSettings { Device = a.Device }.CreateSessionOptions().Dispose();
         var original = OnnxModel.Load(a.Model.FullName);
-        var options = PruneRun.Options(a, training: null);
+        var options = a.Pruning;
         var result = PruningPipeline.Run(original, null, options);
         result.Model.Save(a.Output.FullName, overwrite: true);
 
