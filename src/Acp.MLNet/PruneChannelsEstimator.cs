@@ -116,7 +116,7 @@ public sealed class PruneChannelsEstimator : IEstimator<PruneChannelsTransformer
         var labelColumn = input.Schema.GetColumnOrNull(_labelColumn) ?? throw MissingColumn("label", _labelColumn, input.Schema.Select(c => c.Name));
         var labels = LabelClasses.For(labelColumn, _signature.ClassCount, _source);
         // Scoring is set up before the long run, so a CUDA that is not there fails now, not after the fine-tuning.
-        _ = Scorer(ScoringModel.Build(_model, _signature, _columns, labels.ClassOfSlot), labels).Fit(input);
+        (Scorer(ScoringModel.Build(_model, _signature, _columns, labels.ClassOfSlot), labels).Fit(input) as IDisposable)?.Dispose();
 
         var dataset = FeatureReader.Read(input, features, labels, _signature, _cancellation);
         var result = PruningPipeline.Run(_model, dataset, _pruning, _progress, _cancellation);
