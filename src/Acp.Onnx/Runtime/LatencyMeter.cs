@@ -19,7 +19,7 @@ public static class LatencyMeter
         foreach (var input in session.InputMetadata)
         {
             var shape = input.Dimensions.Select(d => d < 0 ? batch : d).ToArray();
-            var data = new float[shape.Aggregate(1L, (a, b) => a * b)];
+            var data = new float[InputElements(input.Name, shape)];
             for (var i = 0; i < data.Length; i++) data[i] = (float)(random.NextDouble() * 2 - 1);
             inputs[input.Name] = OrtTensor.FromFloat(data, shape);
         }
@@ -34,4 +34,12 @@ public static class LatencyMeter
         Array.Sort(times);
         return times[runs / 2];
     }
+
+    /// <summary>The largest input the measurement fills with random values: 2^28 floats, 1 GiB.</summary>
+    public const long MaxInputElements = 1L << 28;
+
+    private static long InputElements(string name, long[] shape) =>
+        Ir.OnnxTensor.CountElements(shape) is { } count && count <= MaxInputElements
+            ? count
+            : throw new ArgumentException($"Input '{name}' of shape [{string.Join(",", shape)}] is too large to time: the latency measurement fills inputs of at most {MaxInputElements} elements.");
 }
