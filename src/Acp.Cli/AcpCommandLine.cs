@@ -27,10 +27,41 @@ public static class AcpCommandLine
     }
 
     /// <summary>Parses and runs; returns the process exit code (see <see cref="ExitCodes"/>).</summary>
-    public static async Task<int> InvokeAsync(string[] args, TextWriter output, TextWriter error)
+    /// <param name="args">The command line.</param>
+    /// <param name="output">Results and progress.</param>
+    /// <param name="error">Errors: one line each (stack traces only with --verbose).</param>
+    /// <param name="cancellation">Cancels the running command (Ctrl+C); it then ends with <see cref="ExitCodes.Cancelled"/>.</param>
+    public static async Task<int> InvokeAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellation = default)
     {
         var root = Create(output, error);
         var parsed = root.Parse(args);
-        return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error });
+        if (parsed.Errors.Count > 0)
+        {
+            // One line, not the parser's error list followed by the whole help text.
+            var command = string.Join(' ', parsed.CommandResult.Command.Parents.OfType<Command>().Reverse().Skip(1)
+                .Append(parsed.CommandResult.Command).Where(c => c != root).Select(c => c.Name));
+            var help = command.Length == 0 ? "acp --help" : $"acp {command} --help";
+            await error.WriteLineAsync($"acp: {string.Join(" ", parsed.Errors.Select(e => Readable(e.Message)).Distinct())} ({help} lists the options.)");
+            return ExitCodes.Usage;
+        }
+        // Signals are Program's business (SignalCancellation): the library's own handler registers only after a
+        // synchronous command body has already run, so it never saw Ctrl+C.
+        var configuration = new InvocationConfiguration { Output = output, Error = error, ProcessTerminationTimeout = null };
+        return await parsed.InvokeAsync(configuration, cancellation);
+    }
+
+    private static readonly System.Text.RegularExpressions.Regex ConversionError =
+        new(@"^Cannot parse argument '(?<token>.*)' for option '(?<option>[^']+)' as expected type '(?<type>[^']+)'\.$");
+
+    /// <summary>The parser names .NET types ("System.Nullable`1[System.Double]"); say what a person would type instead.</summary>
+    private static string Readable(string message)
+    {
+        var match = ConversionError.Match(message);
+        if (!match.Success) return message;
+        var type = match.Groups["type"].Value;
+        var expected = type.Contains("Int", StringComparison.Ordinal) ? "a whole number"
+            : type.Contains("Double", StringComparison.Ordinal) || type.Contains("Single", StringComparison.Ordinal) ? "a number"
+            : "a value of another kind";
+        return $"{match.Groups["option"].Value}: '{match.Groups["token"].Value}' is not {expected}.";
     }
 }

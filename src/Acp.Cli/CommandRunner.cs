@@ -12,11 +12,29 @@ namespace Acp.Cli;
 /// </summary>
 internal static class CommandRunner
 {
+    /// <summary>
+    /// How long a cancelled command may take to reach a point where it checks its token. Steps that never check it
+    /// (a structure-only prune, a latency measurement) are abandoned after this: every file Acp writes is written to a
+    /// temporary name and renamed, so leaving mid-step never leaves a half-written output.
+    /// </summary>
+    internal static readonly TimeSpan CancellationGrace = TimeSpan.FromSeconds(5);
+
     public static async Task<int> RunAsync(ParseResult parse, TextWriter error, Func<CancellationToken, Task<int>> body, CancellationToken cancellation)
     {
         try
         {
-            return await body(cancellation);
+            // On the thread pool, so that a body that runs synchronously to its end still lets Ctrl+C be answered.
+            var work = Task.Run(() => body(cancellation), CancellationToken.None);
+            var signalled = new TaskCompletionSource();
+            using (cancellation.Register(() => signalled.TrySetResult()))
+            {
+                if (await Task.WhenAny(work, signalled.Task) != work && await Task.WhenAny(work, Task.Delay(CancellationGrace, CancellationToken.None)) != work)
+                {
+                    await error.WriteLineAsync("acp: cancelled.");
+                    return ExitCodes.Cancelled;
+                }
+            }
+            return await work;
         }
         catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {

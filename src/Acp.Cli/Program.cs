@@ -1,3 +1,4 @@
 using Acp.Cli;
 
-return await AcpCommandLine.InvokeAsync(args, Console.Out, Console.Error);
+using var signals = new SignalCancellation();
+return await AcpCommandLine.InvokeAsync(args, Console.Out, Console.Error, signals.Token);

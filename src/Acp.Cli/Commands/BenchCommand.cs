@@ -86,11 +86,7 @@ internal static class BenchCommand
 
     private static Option<int> Positive(string name, string description, int fallback)
     {
-        var option = new Option<int>(name) { Description = description, DefaultValueFactory = _ => fallback };
-        option.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() < 1) r.AddError($"{name} must be at least 1.");
-        });
-        return option;
+        return new Option<int>(name) { Description = description, DefaultValueFactory = _ => fallback }
+            .Require(v => v >= 1, $"{name} must be at least 1.");
     }
 }

@@ -20,17 +20,10 @@ internal static class DemoCommand
     {
         var folder = new Option<DirectoryInfo>("--out") { Description = "Folder for the models, the run log and the report.", DefaultValueFactory = _ => new DirectoryInfo("acp-demo") };
         var data = new Option<DirectoryInfo>("--data") { Description = "Fashion-MNIST IDX files.", DefaultValueFactory = _ => new DirectoryInfo(DefaultData) };
-        var epochs = new Option<int>("--epochs") { Description = "Fine-tuning epochs.", DefaultValueFactory = _ => 1 };
-        epochs.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() < 0) r.AddError("--epochs cannot be negative.");
-        });
-        var target = new Option<double>("--target-flops") { Description = "Fraction of the MACs to keep.", DefaultValueFactory = _ => 0.5 };
-        target.Validators.Add(r =>
-        {
-            var v = r.GetValueOrDefault<double>();
-            if (!(v > 0 && v <= 1)) r.AddError("--target-flops must be above 0 and at most 1.");
-        });
+        var epochs = new Option<int>("--epochs") { Description = "Fine-tuning epochs.", DefaultValueFactory = _ => 1 }
+            .Require(v => v >= 0, "--epochs cannot be negative.");
+        var target = new Option<double>("--target-flops") { Description = "Fraction of the MACs to keep.", DefaultValueFactory = _ => 0.5 }
+            .Require(v => v > 0 && v <= 1, "--target-flops must be above 0 and at most 1.");
         var seed = new Option<int>("--seed") { Description = "Seed of every random choice.", DefaultValueFactory = _ => 0 };
         var resume = new Option<bool>("--resume") { Description = "Continue an interrupted demo run instead of starting afresh." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of tables." };

@@ -20,11 +20,8 @@ internal static class EvalCommand
         var data = DataOptions.Data();
         var mean = DataOptions.Mean();
         var std = DataOptions.Std();
-        var batch = new Option<int>("--batch") { Description = "Images per batch.", DefaultValueFactory = _ => 256 };
-        batch.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() < 1) r.AddError("--batch must be at least 1.");
-        });
+        var batch = new Option<int>("--batch") { Description = "Images per batch.", DefaultValueFactory = _ => 256 }
+            .Require(v => v >= 1, "--batch must be at least 1.");
         var json = new Option<bool>("--json") { Description = "Print one JSON object; its key 'accuracy' is the top-1 fraction (0..1)." };
 
         var command = new Command("eval", "Measure a model's top-1 (and top-5) accuracy on a data set's test split.");

@@ -13,11 +13,8 @@ internal static class InspectCommand
     {
         var model = new Argument<FileInfo>("model") { Description = "The ONNX model file." };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of tables." };
-        var batch = new Option<long>("--batch") { Description = "Batch size for symbolic dimensions (shapes and MACs).", DefaultValueFactory = _ => 1 };
-        batch.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<long>() < 1) r.AddError("--batch must be at least 1.");
-        });
+        var batch = new Option<long>("--batch") { Description = "Batch size for symbolic dimensions (shapes and MACs).", DefaultValueFactory = _ => 1 }
+            .Require(v => v >= 1, "--batch must be at least 1.");
 
         var command = new Command("inspect", "Show a model's inputs, outputs, operators, per-layer parameters and MACs, and what Acp cannot understand.");
         command.Arguments.Add(model);

@@ -53,20 +53,14 @@ internal static class PruneCommand
         var std = DataOptions.Std();
         var targetFlops = Fraction("--target-flops", "Keep at most this fraction of the original MACs (0.5 = a 50% cut).");
         var targetParams = Fraction("--target-params", "Keep at most this fraction of the original parameters.");
-        var ratio = new Option<double?>("--ratio") { Description = "Structure only (no --data): remove this fraction of every prunable group." };
-        ratio.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<double?>() is { } v && !(v >= 0 && v < 1)) r.AddError("--ratio must be at least 0 and below 1.");
-        });
+        var ratio = new Option<double?>("--ratio") { Description = "Structure only (no --data): remove this fraction of every prunable group." }
+            .RequireWhenGiven(v => v >= 0 && v < 1, "--ratio must be at least 0 and below 1.");
         var strategy = new Option<string?>("--strategy") { Description = "acp (default with --data), acp-paper, l1 (default without), random, sfp, asrfp or ghfp." };
         strategy.AcceptOnlyFromAmong(Strategies);
         var epochs = Positive("--epochs", "Fine-tuning epochs (default 3).", allowZero: true);
         var seed = new Option<int>("--seed") { Description = "Seed of every random choice; the same seed gives the same model bytes.", DefaultValueFactory = _ => 0 };
-        var roundTo = new Option<int>("--round-to") { Description = "Round kept widths to a multiple of N (1 = no rounding).", DefaultValueFactory = _ => ChannelRounding.DefaultMultiple };
-        roundTo.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int>() < 1) r.AddError("--round-to must be at least 1.");
-        });
+        var roundTo = new Option<int>("--round-to") { Description = "Round kept widths to a multiple of N (1 = no rounding).", DefaultValueFactory = _ => ChannelRounding.DefaultMultiple }
+            .Require(v => v >= 1, "--round-to must be at least 1.");
         var resume = new Option<bool>("--resume") { Description = "Continue the run found in the run folder after a crash or Ctrl+C." };
         var runDirectory = new Option<DirectoryInfo?>("--run-dir") { Description = "Run folder for the evaluation log and checkpoints (default: OUT.onnx.run)." };
         var outPath = new Option<FileInfo>("--out") { Description = "Where to write the pruned model.", Required = true };
@@ -83,11 +77,8 @@ internal static class PruneCommand
         var fitnessSteps = Positive("--fitness-steps", "acp: steps of distilled fine-tuning (64 images each) every candidate gets before it is scored; 0 = re-fit BatchNormalization only (default 0; 25 or more ranked deep cuts better, at 2-3x the cost per candidate).", allowZero: true);
         var finalists = Positive("--finalists", "acp: the swarm's best N structures and the uniform one are trained a few steps and scored again; the best is kept (default 4; 0 = keep the swarm's best).", allowZero: true);
         var finalistSteps = Positive("--finalist-steps", "acp: distilled steps (64 images each) of every finalist (default 50).");
-        var capacityFloor = new Option<double?>("--capacity-floor") { Description = "acp with a MAC budget: the swarm scores only structures with at least this fraction of the uniform structure's parameters (default 0.75; 0 = no floor)." };
-        capacityFloor.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<double?>() is { } v && !(v >= 0 && v <= 1)) r.AddError("--capacity-floor must be at least 0 and at most 1.");
-        });
+        var capacityFloor = new Option<double?>("--capacity-floor") { Description = "acp with a MAC budget: the swarm scores only structures with at least this fraction of the uniform structure's parameters (default 0.75; 0 = no floor)." }
+            .RequireWhenGiven(v => v >= 0 && v <= 1, "--capacity-floor must be at least 0 and at most 1.");
         var learningRate = new Option<float?>("--lr") { Description = "Peak learning rate of fine-tuning (default 0.02)." };
         var cropPadding = new Option<int>("--crop-padding") { Description = "Fine-tuning augmentation: random crops after padding by N pixels.", DefaultValueFactory = _ => 0 };
         var flip = new Option<bool>("--flip") { Description = "Fine-tuning augmentation: random horizontal flips." };
@@ -180,22 +171,14 @@ internal static class PruneCommand
 
     private static Option<double?> Fraction(string name, string description)
     {
-        var option = new Option<double?>(name) { Description = description };
-        option.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<double?>() is { } v && !(v > 0 && v <= 1)) r.AddError($"{name} must be above 0 and at most 1.");
-        });
-        return option;
+        return new Option<double?>(name) { Description = description }
+            .RequireWhenGiven(v => v > 0 && v <= 1, $"{name} must be above 0 and at most 1.");
     }
 
     private static Option<int?> Positive(string name, string description, bool allowZero = false)
     {
-        var option = new Option<int?>(name) { Description = description };
-        option.Validators.Add(r =>
-        {
-            if (r.GetValueOrDefault<int?>() is { } v && v < (allowZero ? 0 : 1)) r.AddError($"{name} must be at least {(allowZero ? 0 : 1)}.");
-        });
-        return option;
+        var least = allowZero ? 0 : 1;
+        return new Option<int?>(name) { Description = description }.RequireWhenGiven(v => v >= least, $"{name} must be at least {least}.");
     }
 
     internal static PruningStrategy ParseStrategy(string name) => name switch

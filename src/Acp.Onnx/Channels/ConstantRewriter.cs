@@ -46,17 +46,37 @@ internal sealed class ConstantRewriter(Graph graph)
         {
             foreach (var output in node.Outputs.Where(o => o.Length > 0)) producers[output] = node;
         }
+        // Memoised: every input of a long Identity chain would otherwise walk the chain again (quadratic in its length).
+        var sources = new Dictionary<string, string?>(StringComparer.Ordinal);
+        var walked = new List<string>();
         string? SourceOf(string value)
         {
+            string? source = null;
+            walked.Clear();
             for (var hops = 0; hops <= graph.Nodes.Count; hops++)
             {
-                if (graph.Initializers.Contains(value)) return value;
-                if (!producers.TryGetValue(value, out var producer)) return null;
-                if (producer is { IsStandard: true, OpType: "Constant" } && producer.Attribute("value")?.Tensor is not null) return value;
-                if (producer is not { IsStandard: true, OpType: "Identity" } || producer.InputAt(0) is not { } next) return null;
+                if (sources.TryGetValue(value, out var known))
+                {
+                    source = known;
+                    break;
+                }
+                walked.Add(value);
+                if (graph.Initializers.Contains(value))
+                {
+                    source = value;
+                    break;
+                }
+                if (!producers.TryGetValue(value, out var producer)) break;
+                if (producer is { IsStandard: true, OpType: "Constant" } && producer.Attribute("value")?.Tensor is not null)
+                {
+                    source = value;
+                    break;
+                }
+                if (producer is not { IsStandard: true, OpType: "Identity" } || producer.InputAt(0) is not { } next) break;
                 value = next;
             }
-            return null;
+            foreach (var name in walked) sources[name] = source;
+            return source;
         }
 
         var readers = new Dictionary<string, List<(Node Node, int Input)>>(StringComparer.Ordinal);

@@ -59,7 +59,7 @@ public sealed class OnnxModel
             var info = new FileInfo(path);
             if (!info.Exists) throw new OnnxModelException(path, "file not found.");
             if (info.Length > MaxProtobufBytes) throw new OnnxModelException(path, $"file is {info.Length} bytes, larger than a protobuf message can be (2 GiB); ONNX models this large keep weights as external data.");
-            bytes = File.ReadAllBytes(path);
+            bytes = RegularFile.ReadAllBytes(path, MaxProtobufBytes);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -166,6 +166,12 @@ public sealed class OnnxModel
         catch (InvalidProtocolBufferException e)
         {
             throw new OnnxModelException(sourceName, $"not an ONNX model or truncated: the protobuf cannot be decoded ({e.Message})", e);
+        }
+        catch (Exception e) when (e is IndexOutOfRangeException or ArgumentOutOfRangeException or OverflowException)
+        {
+            // Google.Protobuf's limit arithmetic overflows for a nested length prefix near 2^31 and then indexes past
+            // its buffer instead of reporting the truncation; the input is just as broken.
+            throw new OnnxModelException(sourceName, "not an ONNX model or truncated: the protobuf cannot be decoded (a length prefix points far past the end of the file).", e);
         }
         if (proto.Graph is null)
         {

@@ -41,4 +41,21 @@ public static class OrtHarness
         }
         Assert.True(worst <= tolerance * scale, $"{what}: element {at} is {actual[at]}, expected {expected[at]} (error {worst:g3}, allowed {tolerance * scale:g3})");
     }
+
+    /// <summary>
+    /// The first output's shape when ONNX Runtime loads <paramref name="model"/> and runs it on
+    /// <paramref name="input"/>, or the runtime's refusal as text: for fuzzing, where the question is whether the
+    /// runtime accepts a model at all.
+    /// </summary>
+    public static (long[]? Shape, string? Refusal) TryRun(OnnxModel model, float[] input, long[] shape)
+    {
+        try
+        {
+            return (Run(model, input, shape).Shape, null);
+        }
+        catch (Microsoft.ML.OnnxRuntime.OnnxRuntimeException e)
+        {
+            return (null, e.Message);
+        }
+    }
 }

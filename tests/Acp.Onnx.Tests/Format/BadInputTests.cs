@@ -156,4 +156,39 @@ public sealed class BadInputTests
         proto.Graph.Node[0].Attribute.Add(new AttributeProto { Name = "x", Type = AttributeProto.Types.AttributeType.Graph, G = graph });
         LoadFails(proto.ToByteArray(), "nesting");
     }
+
+    [Theory]
+    [InlineData(0x7FFF_FFF0u)]
+    [InlineData(0x7FFF_FFFFu)]
+    [InlineData(0xFFFF_FFFFu)]
+    public void A_nested_length_near_two_gigabytes_is_refused(uint declared)
+    {
+        // A tensor shape dimension whose length prefix claims ~2^31 bytes: the protobuf decoder's limit arithmetic
+        // overflows there and it indexed past its buffer (IndexOutOfRangeException) instead of reporting truncation.
+        var bytes = ModelProtos.Edit(TinyModels.Cnn(), p =>
+            p.Graph.Input[0].Type.TensorType.Shape.Dim[0] = new TensorShapeProto.Types.Dimension { DimParam = "LENGTHMARK" });
+        byte[] marker = [0x0A, 12, 0x12, 10, .. "LENGTHMARK"u8.ToArray()];
+        var at = bytes.AsSpan().IndexOf(marker);
+        Assert.True(at >= 0, "the dimension's encoding was not found");
+        var varint = new List<byte>();
+        for (var v = declared; ; v >>= 7)
+        {
+            if (v < 0x80) { varint.Add((byte)v); break; }
+            varint.Add((byte)(v | 0x80));
+        }
+        byte[] mutant = [.. bytes[..(at + 1)], .. varint, .. bytes[(at + 2)..]];
+
+        Assert.Contains("cannot be decoded", LoadFails(mutant, $"dim length {declared}").Message);
+    }
+
+    [Theory]
+    [InlineData("/dev/zero")]
+    [InlineData("/dev/urandom")]
+    public void A_device_is_not_read_until_memory_runs_out(string device)
+    {
+        var allocatedBefore = GC.GetAllocatedBytesForCurrentThread();
+        var e = Assert.Throws<OnnxModelException>(() => OnnxModel.Load(device));
+        Assert.Equal($"{device}: cannot read the file: it is not a regular file: it yields more bytes than its size (a device?); give a file.", e.Message);
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - allocatedBefore < 1L << 20, "allocated too much");
+    }
 }

@@ -4,6 +4,9 @@ namespace Acp.Engine.Data.Images;
 /// (data sets in the wild hold PNGs named .jpg).</summary>
 internal static class ImageDecoder
 {
+    /// <summary>Larger files are refused before they are read: no PNG or JPEG of a training image comes near this.</summary>
+    private const long MaxFileBytes = 256L << 20;
+
     /// <summary>Decodes the file at <paramref name="path"/>; <paramref name="jpeg"/> is asked for only for JPEG files.</summary>
     /// <exception cref="DatasetException">The file cannot be read, is neither PNG nor JPEG, or is corrupt.</exception>
     public static DecodedImage Decode(string path, Func<TurboJpegLibrary> jpeg)
@@ -11,7 +14,7 @@ internal static class ImageDecoder
         byte[] file;
         try
         {
-            file = File.ReadAllBytes(path);
+            file = Acp.Onnx.RegularFile.ReadAllBytes(path, MaxFileBytes);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
