@@ -50,7 +50,7 @@ public static class PruningReport
             ModelName = modelName,
             Strategy = Name(result.Strategy),
             TargetDescription = string.Join(" and ", budget),
-            TargetMacsFraction = options.TargetFlops,
+            TargetFlopsFraction = options.TargetFlops,
             Summary = rows,
             Convergence = result.SearchHistory.Select(c => new ConvergencePoint(c.Cycle, c.BestFitness, c.MeanFitness)).ToArray(),
             Layers = result.Widths.Select(w => new LayerWidth(w.Name, w.OriginalWidth, w.PrunedWidth)).ToArray(),

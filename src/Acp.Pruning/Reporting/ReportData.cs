@@ -24,9 +24,9 @@ public sealed record ReportData
     public string TargetDescription { get; init; } = "";
 
     /// <summary>
-    /// The budget as a fraction of the original MACs, drawn as a dashed line on the trade-off chart; null draws none.
+    /// The FLOPs budget as a fraction of the original (FLOPs and MACs shrink alike), drawn as a dashed line on the trade-off chart; null draws none.
     /// </summary>
-    public double? TargetMacsFraction { get; init; }
+    public double? TargetFlopsFraction { get; init; }
 
     /// <summary>Before/after rows of the summary table (parameters, MACs, accuracy, latency...).</summary>
     public IReadOnlyList<ReportRow> Summary { get; init; } = [];

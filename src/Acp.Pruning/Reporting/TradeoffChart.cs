@@ -22,7 +22,7 @@ internal static class TradeoffChart
     {
         var candidates = data.Candidates.Where(c => IsDrawable(c.MacsFraction, c.Accuracy)).ToList();
         var baselines = data.Baselines.Where(b => IsDrawable(b.MacsFraction, b.Accuracy)).ToList();
-        var target = data.TargetMacsFraction is { } t && double.IsFinite(t) ? t : (double?)null;
+        var target = data.TargetFlopsFraction is { } t && double.IsFinite(t) ? t : (double?)null;
 
         var legend = new List<LegendItem>();
         if (candidates.Any(c => !c.IsBest)) legend.Add(new("Evaluated candidate", Palette.Candidate, LegendSwatch.Marker));

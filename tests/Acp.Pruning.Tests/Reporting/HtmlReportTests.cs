@@ -230,7 +230,7 @@ public class HtmlReportTests
     [Fact]
     public void BaselinesAloneStillGetAChart()
     {
-        var data = new ReportData { Baselines = [new("l1-norm", 0.5, 0.88), new("random", 0.5, 0.85)], TargetMacsFraction = 0.5 };
+        var data = new ReportData { Baselines = [new("l1-norm", 0.5, 0.88), new("random", 0.5, 0.85)], TargetFlopsFraction = 0.5 };
         var document = Parse(HtmlReport.Render(data));
         var chart = Chart(document, "tradeoff-chart");
         Assert.Equal(2, chart.Descendants().Count(e => HasClass(e, "baseline")));

@@ -33,7 +33,7 @@ internal static class ReportSamples
             ModelName = modelName,
             Strategy = "acp (DBSCAN clustering + PSO)",
             TargetDescription = "≤ 50% of the original MACs",
-            TargetMacsFraction = 0.5,
+            TargetFlopsFraction = 0.5,
             Summary =
             [
                 new("Parameters", "272,474", "139,802"),
