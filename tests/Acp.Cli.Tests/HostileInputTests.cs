@@ -41,7 +41,7 @@ public sealed class HostileInputTests : IDisposable
 
         Assert.Equal(ExitCodes.InvalidInput, code);
         Assert.Single(error.Trim().Split('\n'));
-        Assert.Contains("too large to time", error);
+        Assert.Contains("more elements than a latency measurement can hold", error);
     }
 
     /// <summary>Conv → Relu → Conv on a [1, 3, height, 8] input: valid, prunable, and far too big to run.</summary>
