@@ -57,7 +57,8 @@ public static class AcpCommandLine
     private static string Readable(string message)
     {
         var match = ConversionError.Match(message);
-        if (!match.Success) return message;
+        // Some parser messages list choices one per line ("Must be one of:\n\t'acp'..."): an error stays one line.
+        if (!match.Success) return string.Join(" ", message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
         var type = match.Groups["type"].Value;
         var expected = type.Contains("Int", StringComparison.Ordinal) ? "a whole number"
             : type.Contains("Double", StringComparison.Ordinal) || type.Contains("Single", StringComparison.Ordinal) ? "a number"

@@ -44,7 +44,7 @@ internal static class CommandRunner
         catch (Exception e)
         {
             var code = ExitCodeOf(e);
-            var kind = code == ExitCodes.InternalError ? $"internal error ({e.GetType().Name})" : "error";
+            var kind = e is Commands.PrunedModelRefusedException ? "internal error" : code == ExitCodes.InternalError ? $"internal error ({e.GetType().Name})" : "error";
             await error.WriteLineAsync($"acp: {kind}: {e.Message}");
             if (parse.GetValue(AcpCommandLine.Verbose)) await error.WriteLineAsync(e.ToString());
             return code;

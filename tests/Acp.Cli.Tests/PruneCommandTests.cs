@@ -89,12 +89,92 @@ public sealed class PruneCommandTests : IDisposable
     [InlineData("--finalist-steps", "0")]
     [InlineData("--capacity-floor", "1.5")]
     [InlineData("--capacity-floor", "-0.1")]
+    [InlineData("--latency-batch", "0")]
+    [InlineData("--latency-threads", "-1")]
+    [InlineData("--lr", "NaN")]
+    [InlineData("--lr", "0")]
+    [InlineData("--crop-padding", "-3")]
+    [InlineData("--std", "0")]
+    [InlineData("--std", "0.3,x")]
+    [InlineData("--mean", "Infinity")]
     public async Task Bad_arguments_are_usage_errors(string option, string value)
     {
         var args = new List<string> { "prune", Fixtures.PathOf("tiny_cnn.onnx"), "--out", Path.Combine(_dir, "o.onnx"), option, value };
         if (option != "--ratio") args.AddRange(["--ratio", "0.5"]);
         var (code, _, error) = await RunAcp([.. args]);
         Assert.Equal(ExitCodes.Usage, code);
-        Assert.NotEqual("", error);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.True(error.Contains(option) || error.Contains($"'{value}'"), error);
+        Assert.False(File.Exists(Path.Combine(_dir, "o.onnx")));
+    }
+
+    [Theory]
+    [InlineData("symbolic")]
+    [InlineData("hard")]
+    public async Task An_input_reached_through_a_link_is_never_overwritten(string kind)
+    {
+        if (kind == "hard" && !OperatingSystem.IsLinux()) return;
+        var real = Path.Combine(_dir, "real.onnx");
+        File.Copy(Fixtures.PathOf("tiny_cnn.onnx"), real);
+        var before = await File.ReadAllBytesAsync(real);
+        var link = Path.Combine(_dir, "link.onnx");
+        if (kind == "symbolic") File.CreateSymbolicLink(link, "real.onnx");
+        else FileIdentityTests.HardLink(real, link);
+
+        // The input is the link and --out the real file, and the other way round; --force does not change the answer.
+        foreach (var (input, output) in new[] { (link, real), (real, link) })
+        {
+            var (code, _, error) = await RunAcp("prune", input, "--ratio", "0.5", "--out", output, "--force");
+
+            Assert.Equal(ExitCodes.InvalidInput, code);
+            Assert.Single(error.Trim().Split('\n'));
+            Assert.Contains("--out names the input model", error);
+            Assert.Equal(before, await File.ReadAllBytesAsync(real));
+        }
+        Assert.Equal(kind == "symbolic", new FileInfo(link).LinkTarget is not null);
+    }
+
+    [Fact]
+    public async Task Out_naming_a_folder_is_refused_before_any_work_and_creates_nothing()
+    {
+        var folder = Path.Combine(_dir, "newdir") + Path.DirectorySeparatorChar;
+
+        var (code, _, error) = await RunAcp("prune", Fixtures.PathOf("tiny_cnn.onnx"), "--ratio", "0.5", "--out", folder);
+
+        Assert.Equal(ExitCodes.InvalidInput, code);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.Contains("names a folder", error);
+        Assert.False(Directory.Exists(folder));
+
+        Directory.CreateDirectory(Path.Combine(_dir, "existing"));
+        (code, _, error) = await RunAcp("prune", Fixtures.PathOf("tiny_cnn.onnx"), "--ratio", "0.5", "--out", Path.Combine(_dir, "existing"), "--force");
+        Assert.Equal(ExitCodes.InvalidInput, code);
+        Assert.Contains("names a folder", error);
+        Assert.Empty(Directory.GetFileSystemEntries(Path.Combine(_dir, "existing")));
+    }
+
+    [Fact]
+    public async Task Out_under_a_regular_file_says_so()
+    {
+        var file = Path.Combine(_dir, "file.txt");
+        await File.WriteAllTextAsync(file, "keep me");
+
+        var (code, _, error) = await RunAcp("prune", Fixtures.PathOf("tiny_cnn.onnx"), "--ratio", "0.5", "--out", Path.Combine(file, "x.onnx"));
+
+        Assert.Equal(ExitCodes.InvalidInput, code);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.Contains($"{file} is a file, not a folder", error);
+        Assert.Equal("keep me", await File.ReadAllTextAsync(file));
+    }
+
+    [Fact]
+    public async Task Out_in_a_folder_that_does_not_exist_yet_is_written_there()
+    {
+        var output = Path.Combine(_dir, "new", "deeper", "slim.onnx");
+
+        var (code, _, error) = await RunAcp("prune", Fixtures.PathOf("tiny_cnn.onnx"), "--ratio", "0.5", "--out", output, "--json");
+
+        Assert.True(code == 0, error);
+        using var session = OrtRun.Session(output);
     }
 }

@@ -185,6 +185,76 @@ public sealed class PruneRunTests : IDisposable
     }
 
     [Fact]
+    public async Task A_run_that_failed_on_its_data_does_not_block_the_corrected_command()
+    {
+        var model = Model();
+        var output = Path.Combine(_dir, "slim.onnx");
+        string[] common = ["prune", model, "--target-flops", "0.6", "--out", output, "--strategy", "l1", "--no-test", "--quiet", "--json", .. Fast];
+
+        // Images of the wrong size: the model takes 28×28.
+        var wrong = await RunAcp([.. common, "--data", SmallIdxData.WriteRandom(Path.Combine(_dir, "wrong"), size: 20)]);
+        Assert.Equal(ExitCodes.InvalidInput, wrong.Code);
+        Assert.Single(wrong.Err.Trim().Split('\n'));
+        Assert.False(File.Exists(output));
+
+        // What an older acp, or a run cancelled before its first evaluation, leaves: run.json alone.
+        Directory.CreateDirectory(output + ".run");
+        await File.WriteAllTextAsync(Path.Combine(output + ".run", "run.json"), "{\"Fingerprint\":\"00\",\"Description\":\"a run that never started\"}");
+
+        var (code, _, error) = await RunAcp([.. common, "--data", SmallIdxData.Write(Path.Combine(_dir, "data"))]);
+        Assert.True(code == 0, error);
+        using var session = OrtRun.Session(output);
+    }
+
+    [Fact]
+    public async Task A_model_without_a_prunable_conv_is_an_unusable_input_and_leaves_nothing()
+    {
+        var graph = new Graph();
+        graph.Inputs.Add(new ValueInfo("x", ElementType.Float, [Dimension.Fixed(1), Dimension.Fixed(1), Dimension.Fixed(28), Dimension.Fixed(28)]));
+        graph.Outputs.Add(new ValueInfo("y", ElementType.Float, null));
+        graph.Initializers.Add(Acp.Onnx.Tests.Support.TinyModels.RandomFloats("w", [10, 784], new Random(1)));
+        graph.Nodes.Add(new Node("flat", "Flatten", ["x"], ["f"]));
+        graph.Nodes.Add(new Node("fc", "Gemm", ["f", "w"], ["y"], [NodeAttribute.FromInt("transB", 1)]));
+        var model = new OnnxModel(graph) { IrVersion = 8 };
+        model.OpsetImports.Add(new OpsetImport("", 13));
+        var path = Path.Combine(_dir, "noconv.onnx");
+        model.Save(path);
+        var output = Path.Combine(_dir, "slim.onnx");
+
+        var (code, _, error) = await RunAcp(["prune", path, "--data", SmallIdxData.WriteRandom(Path.Combine(_dir, "data"), size: 28), "--target-flops", "0.5", "--out", output, "--quiet", .. Fast]);
+
+        Assert.Equal(ExitCodes.InvalidInput, code);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.Contains("no prunable channel group", error);
+        Assert.False(File.Exists(output));
+        Assert.False(Directory.Exists(output + ".run"));
+    }
+
+    [Theory]
+    [InlineData("out")]
+    [InlineData("run-dir")]
+    [InlineData("report")]
+    public async Task No_output_may_lie_inside_the_data_folder_or_hold_the_model(string which)
+    {
+        var data = SmallIdxData.WriteRandom(Path.Combine(_dir, "data"), size: 28);
+        var before = Directory.GetFiles(data).ToDictionary(f => f, File.ReadAllBytes);
+        var model = Model();
+        string[] args = which switch
+        {
+            "out" => ["--out", Path.Combine(data, "train-images-idx3-ubyte.gz"), "--force"],
+            "run-dir" => ["--out", Path.Combine(_dir, "o.onnx"), "--run-dir", _dir, "--force"],
+            _ => ["--out", Path.Combine(_dir, "o.onnx"), "--report", data],
+        };
+
+        var (code, _, error) = await RunAcp(["prune", model, "--data", data, "--target-flops", "0.5", "--quiet", .. args, .. Fast]);
+
+        Assert.Equal(ExitCodes.InvalidInput, code);
+        Assert.Single(error.Trim().Split('\n'));
+        Assert.True(File.Exists(model));
+        foreach (var (file, bytes) in before) Assert.Equal(bytes, File.ReadAllBytes(file));
+    }
+
+    [Fact]
     public async Task A_missing_cuda_provider_fails_before_any_work()
     {
         // The tests carry the CPU build of ONNX Runtime, which has no CUDA provider.

@@ -16,6 +16,27 @@ internal static class SmallIdxData
         return folder;
     }
 
+    /// <summary>A data set of <paramref name="count"/> random images of <paramref name="size"/>×<paramref name="size"/> pixels per split, labels 0-9.</summary>
+    public static string WriteRandom(string folder, int size, int count = 1000)
+    {
+        Directory.CreateDirectory(folder);
+        var random = new Random(0);
+        foreach (var prefix in new[] { "train", "t10k" })
+        {
+            using (var images = Gzip(Path.Combine(folder, $"{prefix}-images-idx3-ubyte.gz")))
+            {
+                Header(images, 0x00000803, count, size, size);
+                var pixels = new byte[count * size * size];
+                random.NextBytes(pixels);
+                images.Write(pixels);
+            }
+            using var labels = Gzip(Path.Combine(folder, $"{prefix}-labels-idx1-ubyte.gz"));
+            Header(labels, 0x00000801, count);
+            for (var i = 0; i < count; i++) labels.WriteByte((byte)(i % 10));
+        }
+        return folder;
+    }
+
     private static void Copy(IImageDataset data, string folder, string prefix)
     {
         var shape = data.ImageShape;

@@ -15,10 +15,16 @@ internal static class DataOptions
     public static Option<DirectoryInfo> Data() => new("--data") { Description = DataDescription, Required = true };
 
     public static Option<string?> Mean(string defaultNote = "the model's acp.mean metadata, else 0") =>
-        new("--mean") { Description = $"Per-channel mean after scaling pixels to [0,1], comma-separated (default: {defaultNote})." };
+        new Option<string?>("--mean") { Description = $"Per-channel mean after scaling pixels to [0,1], comma-separated (default: {defaultNote})." }
+            .Require(v => v is null || Values(v).All(float.IsFinite), "--mean must be finite numbers, comma-separated.");
 
     public static Option<string?> Std(string defaultNote = "the model's acp.std metadata, else 1") =>
-        new("--std") { Description = $"Per-channel standard deviation after scaling pixels to [0,1], comma-separated (default: {defaultNote})." };
+        new Option<string?>("--std") { Description = $"Per-channel standard deviation after scaling pixels to [0,1], comma-separated (default: {defaultNote})." }
+            .Require(v => v is null || Values(v).All(f => float.IsFinite(f) && f > 0), "--std must be positive finite numbers, comma-separated.");
+
+    /// <summary>The comma-separated numbers of --mean/--std; a value that is not a number becomes NaN, which the rules refuse.</summary>
+    private static IEnumerable<float> Values(string text) => text.Split(',', StringSplitOptions.TrimEntries)
+        .Select(v => float.TryParse(v, NumberStyles.Float, CultureInfo.InvariantCulture, out var f) ? f : float.NaN);
 
     /// <summary>
     /// Opens a split of the data set in <paramref name="folder"/> for <paramref name="model"/>: folder-per-class images

@@ -66,8 +66,10 @@ internal static class PruneCommand
         var outPath = new Option<FileInfo>("--out") { Description = "Where to write the pruned model.", Required = true };
         var force = new Option<bool>("--force") { Description = "Overwrite --out if it exists." };
         var report = new Option<DirectoryInfo?>("--report") { Description = "Write an HTML report with charts into this folder." };
-        var batch = new Option<int>("--latency-batch") { Description = "Batch size of the latency measurement.", DefaultValueFactory = _ => 1 };
-        var threads = new Option<int>("--latency-threads") { Description = "ONNX Runtime intra-op threads of the latency measurement.", DefaultValueFactory = _ => 1 };
+        var batch = new Option<int>("--latency-batch") { Description = "Batch size of the latency measurement.", DefaultValueFactory = _ => 1 }
+            .Require(v => v >= 1, "--latency-batch must be at least 1.");
+        var threads = new Option<int>("--latency-threads") { Description = "ONNX Runtime intra-op threads of the latency measurement (0: the runtime chooses).", DefaultValueFactory = _ => 1 }
+            .Require(v => v >= 0, "--latency-threads must be at least 0.");
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of tables." };
         var device = DeviceOption.Create("the latency measurement");
         var validationImages = Positive("--validation-images", "Training images held out to score candidates (default: the last N when the model's acp.validation metadata names N, else 5000).");
@@ -79,8 +81,10 @@ internal static class PruneCommand
         var finalistSteps = Positive("--finalist-steps", "acp: distilled steps (64 images each) of every finalist (default 50).");
         var capacityFloor = new Option<double?>("--capacity-floor") { Description = "acp with a MAC budget: the swarm scores only structures with at least this fraction of the uniform structure's parameters (default 0.75; 0 = no floor)." }
             .RequireWhenGiven(v => v >= 0 && v <= 1, "--capacity-floor must be at least 0 and at most 1.");
-        var learningRate = new Option<float?>("--lr") { Description = "Peak learning rate of fine-tuning (default 0.02)." };
-        var cropPadding = new Option<int>("--crop-padding") { Description = "Fine-tuning augmentation: random crops after padding by N pixels.", DefaultValueFactory = _ => 0 };
+        var learningRate = new Option<float?>("--lr") { Description = "Peak learning rate of fine-tuning (default 0.02)." }
+            .RequireWhenGiven(v => float.IsFinite(v) && v > 0, "--lr must be a finite number above 0.");
+        var cropPadding = new Option<int>("--crop-padding") { Description = "Fine-tuning augmentation: random crops after padding by N pixels.", DefaultValueFactory = _ => 0 }
+            .Require(v => v >= 0, "--crop-padding must be at least 0.");
         var flip = new Option<bool>("--flip") { Description = "Fine-tuning augmentation: random horizontal flips." };
         var skipTest = new Option<bool>("--no-test") { Description = "Do not measure test-split accuracy at the end." };
         var compare = new Option<bool>("--compare-baselines") { Description = "Also run l1 and random at the same budget and fine-tuning, and show them in the report." };
@@ -147,10 +151,7 @@ internal static class PruneCommand
     private static void Check(Job job, string? strategy)
     {
         var o = job.Pruning;
-        if (string.Equals(job.Model.FullName, job.Output.FullName, StringComparison.Ordinal))
-        {
-            throw new ArgumentException("--out names the input model; write the pruned model to another file.");
-        }
+        PrunePaths.Check(job, job.Output.ToString());
         if (job.Output.Exists && !job.Force && !o.Resume) throw new ArgumentException($"{job.Output.FullName} exists; pass --force to overwrite it.");
         if (job.Data is null)
         {

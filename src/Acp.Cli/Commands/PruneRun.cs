@@ -37,6 +37,7 @@ internal static class PruneRun
         // and the fine-tuning.
         new OrtSessionSettings { Device = a.Device }.CreateSessionOptions().Dispose();
         var model = OnnxModel.Load(a.Model.FullName);
+        ProvenModelFile.ProveInput(File.ReadAllBytes(a.Model.FullName), a.Device);
         var training = DataOptions.Open(a.Data!.FullName, DatasetSplit.Train, model);
         // Resolved here, not only inside the pipeline: the test split below is normalised as training was.
         var options = (a.Pruning with { Normalization = DataOptions.Normalization(a.Mean, a.Std, training.ImageShape.Channels) }).ResolvedFor(model, training);
@@ -44,7 +45,7 @@ internal static class PruneRun
         if (a.Force && !options.Resume && Directory.Exists(options.RunDirectory)) Directory.Delete(options.RunDirectory!, recursive: true);
 
         var result = PruningProgressView.Run(output, quiet, p => PruningPipeline.Run(model, training, options, p, cancellation));
-        result.Model.Save(a.Output.FullName, overwrite: true);
+        ProvenModelFile.Write(result.Model.ToBytes(), a.Output.FullName, a.Device);
 
         var baselines = new List<(PruningStrategy Strategy, PruningResult Result, double? Test)>();
         if (a.CompareBaselines)

@@ -21,12 +21,14 @@ internal static class StructureOnlyPrune
 
     public static Task<int> RunAsync(PruneCommand.Job a, TextWriter output)
     {
-        // The latency measurement runs on ONNX Runtime: find a missing execution provider before anything is written.
+        // The latency measurement and the proof run on ONNX Runtime: find a missing execution provider, or an input
+        // model the runtime cannot run, before any work.
         new OrtSessionSettings { Device = a.Device }.CreateSessionOptions().Dispose();
         var original = OnnxModel.Load(a.Model.FullName);
+        ProvenModelFile.ProveInput(File.ReadAllBytes(a.Model.FullName), a.Device);
         var options = a.Pruning;
         var result = PruningPipeline.Run(original, null, options);
-        result.Model.Save(a.Output.FullName, overwrite: true);
+        ProvenModelFile.Write(result.Model.ToBytes(), a.Output.FullName, a.Device);
 
         var report = new Report(a.Model.FullName, a.Output.FullName, PruningReport.Name(result.Strategy), result.UniformRatio ?? 0, options.RoundTo,
             result.Widths.Count, result.Widths.Sum(w => w.OriginalWidth - w.PrunedWidth),

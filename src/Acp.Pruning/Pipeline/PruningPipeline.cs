@@ -32,8 +32,8 @@ public static class PruningPipeline
     /// <param name="options">Strategy, budget and everything else.</param>
     /// <param name="progress">Progress of every stage, reported on the calling thread.</param>
     /// <param name="cancellation">Stops the run between batches or evaluations; with a run folder it resumes later.</param>
-    /// <exception cref="ArgumentException">Invalid options, or data that do not fit the model.</exception>
-    /// <exception cref="InvalidOperationException">The budget cannot be met, or the model has nothing prunable.</exception>
+    /// <exception cref="ArgumentException">Invalid options, data that do not fit the model, or a model with nothing prunable.</exception>
+    /// <exception cref="InvalidOperationException">The budget cannot be met.</exception>
     /// <exception cref="IOException">The run folder holds another run.</exception>
     /// <exception cref="OperationCanceledException">The run was cancelled.</exception>
     public static PruningResult Run(OnnxModel model, IImageDataset? training, PruningOptions options,
@@ -51,7 +51,8 @@ public static class PruningPipeline
         var groups = analysis.PrunableGroups;
         if (groups.Count == 0)
         {
-            throw new InvalidOperationException("The model has no prunable channel group: " +
+            // The input cannot be pruned with data at all: a property of the model, like an invalid graph (exit code 2).
+            throw new ArgumentException("The model has no prunable channel group: " +
                 string.Join("; ", analysis.FencedGroups.Take(5).Select(g => g.ToString())));
         }
         var budget = new Budget(new CostPredictor(analysis), groups, options.TargetFlops, options.TargetParams);

@@ -44,7 +44,7 @@ internal sealed class RunStore
         var identity = Identity(model, dataIdentity, options);
         var store = new RunStore(Path.GetFullPath(directory));
         var runFile = Path.Combine(store._directory, RunFile);
-        if (File.Exists(runFile))
+        if (File.Exists(runFile) && !NeverStarted(store._directory))
         {
             if (!resume) throw new IOException($"{store._directory} holds a pruning run already; resume it (--resume) or choose another folder.");
             var recorded = JsonSerializer.Deserialize<RunIdentity>(File.ReadAllText(runFile), Json);
@@ -62,6 +62,17 @@ internal sealed class RunStore
             File.Delete(Path.Combine(store._directory, LogFile));
         }
         return store;
+    }
+
+    /// <summary>
+    /// A run that recorded nothing (no evaluation, no checkpoint), e.g. one that failed on its data or was cancelled
+    /// before its first evaluation: there is nothing to resume or to mix, so a new run may take its place instead of
+    /// being refused (issue 18, item 8).
+    /// </summary>
+    private static bool NeverStarted(string directory)
+    {
+        var log = new FileInfo(Path.Combine(directory, LogFile));
+        return (!log.Exists || log.Length == 0) && !File.Exists(Path.Combine(directory, CheckpointState)) && !File.Exists(Path.Combine(directory, CheckpointModel));
     }
 
     /// <summary>A logged evaluation of the structure at <paramref name="stage"/>, or null.</summary>
