@@ -25,6 +25,7 @@ internal static class EvalCommand
         {
             if (r.GetValueOrDefault<int>() < 1) r.AddError("--batch must be at least 1.");
         });
+        var device = DeviceOption.Create();
         var json = new Option<bool>("--json") { Description = "Print one JSON object; its key 'accuracy' is the top-1 fraction (0..1)." };
 
         var command = new Command("eval", "Measure a model's top-1 (and top-5) accuracy on a data set's test split.");
@@ -34,6 +35,7 @@ internal static class EvalCommand
         command.Options.Add(std);
         command.Options.Add(batch);
         command.Options.Add(json);
+        command.Options.Add(device);
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync(parse, error, token =>
         {
             var file = parse.GetValue(model)!;
