@@ -3,6 +3,7 @@ using Acp.Engine;
 using Acp.Engine.Data;
 using Acp.Onnx;
 using Acp.Onnx.Runtime;
+using Acp.TorchSharp;
 
 namespace Acp.Cli;
 
@@ -35,7 +36,7 @@ internal static class CommandRunner
 
     private static int ExitCodeOf(Exception e) => e switch
     {
-        OnnxModelException or EngineException or DatasetException or FileNotFoundException or DirectoryNotFoundException or ArgumentException => ExitCodes.InvalidInput,
+        OnnxModelException or EngineException or DatasetException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or TorchBackendException => ExitCodes.InvalidInput,
         OrtException or IOException or UnauthorizedAccessException or InvalidOperationException => ExitCodes.Failure,
         _ => ExitCodes.InternalError,
     };

@@ -19,7 +19,7 @@ internal static class PruneCommand
         string? Strategy, int? Epochs, int Seed, int RoundTo, bool Resume, DirectoryInfo? RunDirectory, FileInfo Output, bool Force,
         DirectoryInfo? Report, int LatencyBatch, int LatencyThreads, bool Json, bool Quiet, int? ValidationImages, bool ValidationTail,
         int? Particles, int? Cycles, float? LearningRate, int CropPadding, bool Flip, bool SkipTest, bool CompareBaselines,
-        int? FitnessSteps = null, int? Finalists = null, int? FinalistSteps = null, double? CapacityFloor = null, string Device = "cpu");
+        int? FitnessSteps = null, int? Finalists = null, int? FinalistSteps = null, double? CapacityFloor = null, string Device = "cpu", string Backend = "engine");
 
     public static Command Create(TextWriter output, TextWriter error)
     {
@@ -68,11 +68,12 @@ internal static class PruneCommand
         var flip = new Option<bool>("--flip") { Description = "Fine-tuning augmentation: random horizontal flips." };
         var skipTest = new Option<bool>("--no-test") { Description = "Do not measure test-split accuracy at the end." };
         var device = DeviceOption.Create();
+        var backend = BackendOption.Create();
         var compare = new Option<bool>("--compare-baselines") { Description = "Also run l1 and random at the same budget and fine-tuning, and show them in the report." };
 
         var command = new Command("prune", "Remove channels from a trained model within a MAC/parameter budget, fine-tune it and write a physically smaller ONNX file.");
         command.Arguments.Add(model);
-        foreach (var option in new Option[] { data, mean, std, targetFlops, targetParams, ratio, strategy, epochs, seed, roundTo, resume, runDirectory, outPath, force, report, batch, threads, json, validationImages, validationTail, particles, cycles, fitnessSteps, finalists, finalistSteps, capacityFloor, learningRate, cropPadding, flip, skipTest, compare, device })
+        foreach (var option in new Option[] { data, mean, std, targetFlops, targetParams, ratio, strategy, epochs, seed, roundTo, resume, runDirectory, outPath, force, report, batch, threads, json, validationImages, validationTail, particles, cycles, fitnessSteps, finalists, finalistSteps, capacityFloor, learningRate, cropPadding, flip, skipTest, compare, device, backend })
         {
             command.Options.Add(option);
         }
@@ -84,8 +85,9 @@ internal static class PruneCommand
                 parse.GetValue(force), parse.GetValue(report), parse.GetValue(batch), parse.GetValue(threads), parse.GetValue(json),
                 parse.GetValue(AcpCommandLine.Quiet), parse.GetValue(validationImages), parse.GetValue(validationTail), parse.GetValue(particles),
                 parse.GetValue(cycles), parse.GetValue(learningRate), parse.GetValue(cropPadding), parse.GetValue(flip), parse.GetValue(skipTest),
-                parse.GetValue(compare), parse.GetValue(fitnessSteps), parse.GetValue(finalists), parse.GetValue(finalistSteps), parse.GetValue(capacityFloor), parse.GetValue(device)!);
+                parse.GetValue(compare), parse.GetValue(fitnessSteps), parse.GetValue(finalists), parse.GetValue(finalistSteps), parse.GetValue(capacityFloor), parse.GetValue(device)!, parse.GetValue(backend)!);
             Check(arguments);
+            BackendOption.Resolve(arguments.Backend, arguments.Device); // fails at once on a device this process cannot use
             return arguments.Data is null
                 ? StructureOnlyPrune.RunAsync(arguments, output)
                 : PruneRun.RunAsync(arguments, output, token);

@@ -133,6 +133,7 @@ internal static class PruneRun
             Augmentation = new Augmentation(a.CropPadding, a.Flip),
             RunDirectory = training is null ? null : a.RunDirectory?.FullName ?? a.Output.FullName + ".run",
             Resume = a.Resume,
+            Backend = BackendOption.Resolve(a.Backend, a.Device),
         };
     }
 
