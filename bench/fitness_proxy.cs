@@ -9,6 +9,7 @@
 // TRUTH_IMAGES images as the real run does (cosine, crop + flip, distillation) and measured on the 5,000 validation
 // images. Prints one line per structure and Spearman's rank correlation of each proxy with that "truth".
 using System.Diagnostics;
+using Acp.Engine.Backends;
 using Acp.Engine.Data;
 using Acp.Engine.Execution;
 using Acp.Engine.Tensors;
@@ -37,7 +38,7 @@ var analysis = ChannelAnalysis.Run(model);
 var groups = analysis.PrunableGroups;
 var budget = new Budget(new CostPredictor(analysis), groups, options.TargetFlops, null);
 var original = Network.Build(model, 0);
-var features = FeatureMaps.Collect(original, groups, data.Calibration, options.Tap, null, default);
+var features = FeatureMaps.Collect(new EngineNetwork(original), groups, data.Calibration, options.Tap, null, default);
 var distances = features.Select(f => CosineDistance.Compute(f.Rows, f.Group.Width, f.FeatureCount)).ToArray();
 var upper = groups.Select(g => g.Width).ToArray();
 int[] Rounded(IReadOnlyList<int> w) => w.Select((x, d) => StructureRounding.Round(x, upper[d], options.RoundTo)).ToArray();
@@ -81,7 +82,7 @@ foreach (var widths in structures)
             student.WriteWeightsTo(pruned);
             var copy = Network.Build(pruned, 0);
             copy.RecalibrateBatchNorm(recalibration);
-            row.Add(Score(copy));
+            row.Add(Score(new EngineNetwork(copy)));
         }
     }
     // "Truth": the real fine-tuning's recipe on part of an epoch, from the inherited weights.
@@ -98,7 +99,7 @@ foreach (var widths in structures)
         Sgd = new SgdOptions { Momentum = 0.9f, Nesterov = true, WeightDecay = options.WeightDecay },
         Distillation = new DistillationOptions(original, options.DistillationTemperature, options.DistillationWeight),
     }).TrainEpoch(0);
-    var (correct, images) = CandidateBuilder.Score(tuned, data.Validation, default);
+    var (correct, images) = CandidateBuilder.Score(new EngineNetwork(tuned), data.Validation, default);
     row.Add(correct / (double)images);
     rows.Add(row.ToArray());
     var usage = budget.Cost(widths).Macs / (double)budget.Original.Macs;
@@ -111,7 +112,7 @@ for (var i = 0; i < names.Length; i++)
     Console.WriteLine($"Spearman({names[i]}, truth) = {Spearman(rows.Select(r => r[i]).ToArray(), rows.Select(r => r[^1]).ToArray()):0.000}");
 }
 
-double Score(Network network)
+double Score(ITrainableNetwork network)
 {
     var (correct, images) = CandidateBuilder.Score(network, data.Fitness, default);
     return correct / (double)images;

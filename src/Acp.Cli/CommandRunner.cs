@@ -2,6 +2,7 @@ using System.CommandLine;
 using Acp.Engine;
 using Acp.Engine.Data;
 using Acp.Onnx;
+using Acp.TorchSharp;
 using Microsoft.ML.OnnxRuntime;
 
 namespace Acp.Cli;
@@ -53,7 +54,7 @@ internal static class CommandRunner
 
     private static int ExitCodeOf(Exception e) => e switch
     {
-        OnnxModelException or EngineException or DatasetException or FileNotFoundException or DirectoryNotFoundException or ArgumentException => ExitCodes.InvalidInput,
+        OnnxModelException or EngineException or DatasetException or FileNotFoundException or DirectoryNotFoundException or ArgumentException or TorchBackendException => ExitCodes.InvalidInput,
         OnnxRuntimeException or IOException or UnauthorizedAccessException or InvalidOperationException => ExitCodes.Failure,
         _ => ExitCodes.InternalError,
     };

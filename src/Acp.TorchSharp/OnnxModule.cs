@@ -31,6 +31,7 @@ public sealed class OnnxModule : nn.Module<Tensor, Tensor>
     private readonly OnnxModel _model;
     private readonly HashSet<string> _folded = new(StringComparer.Ordinal);
     private long[]? _foldedFor;
+    private readonly Dictionary<string, float[]> _masks = new(StringComparer.Ordinal);
 
     private OnnxModule(OnnxModel model, TorchDevice device) : base("OnnxModule")
     {
@@ -143,6 +144,22 @@ public sealed class OnnxModule : nn.Module<Tensor, Tensor>
     /// <summary>Values folded at import (shapes, axes, constant operands), by name.</summary>
     internal Dictionary<string, OnnxTensor> Static { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Names of the values the graph's steps compute (what <see cref="Run"/> can capture and <see cref="SetChannelMask"/> can mask).</summary>
+    public IEnumerable<string> ComputedValues => _steps.SelectMany(s => s.Node.Outputs).Where(o => o.Length > 0);
+
+    /// <summary>
+    /// Forces channels (axis 1) of <paramref name="value"/> to zero wherever it is computed, in forward and (being a
+    /// multiplication) in backward, as the engine's <c>Network.SetChannelMask</c>; null clears the mask.
+    /// </summary>
+    /// <exception cref="ArgumentException">The module computes no such value.</exception>
+    public void SetChannelMask(string value, bool[]? keep)
+    {
+        ArgumentNullException.ThrowIfNull(value);
+        if (!_steps.Any(s => s.Node.Outputs.Contains(value))) throw new ArgumentException($"'{value}' is not a value the module computes.", nameof(value));
+        if (keep is null) _masks.Remove(value);
+        else _masks[value] = keep.Select(k => k ? 1f : 0f).ToArray();
+    }
+
     /// <summary>Runs the graph and returns its first output.</summary>
     public override Tensor forward(Tensor input) => Run(input, [])[OutputName];
 
@@ -168,12 +185,21 @@ public sealed class OnnxModule : nn.Module<Tensor, Tensor>
             var outputs = step.Run(inputs, training);
             for (var i = 0; i < outputs.Length && i < step.Node.Outputs.Count; i++)
             {
-                if (step.Node.Outputs[i].Length > 0) values[step.Node.Outputs[i]] = outputs[i];
+                if (step.Node.Outputs[i].Length > 0) values[step.Node.Outputs[i]] = Masked(step.Node.Outputs[i], outputs[i]);
             }
         }
         var result = new Dictionary<string, Tensor>(StringComparer.Ordinal) { [OutputName] = values[OutputName] };
         foreach (var name in captures) result[name] = values[name];
         return result;
+    }
+
+    private Tensor Masked(string name, Tensor value)
+    {
+        if (!_masks.TryGetValue(name, out var mask)) return value;
+        if (value.dim() < 2 || value.shape[1] != mask.Length) throw new ArgumentException($"Value '{name}' has shape [{string.Join(",", value.shape)}]; its channel mask has {mask.Length} channels.");
+        var shape = Enumerable.Repeat(1L, (int)value.dim()).ToArray();
+        shape[1] = mask.Length;
+        return value * TorchTensors.FromFloats(mask, shape, value.device);
     }
 
     /// <summary>

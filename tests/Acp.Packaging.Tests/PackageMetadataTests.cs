@@ -15,7 +15,7 @@ public sealed class PackageMetadataTests(PackedSolution packed)
         ["Acp.Engine"] = "Acp.Onnx",
         ["Acp.Pruning"] = "Acp.Engine",
         ["Acp.MLNet"] = "Acp.Pruning",
-        ["Acp.TorchSharp"] = "Acp.Onnx", // the TorchSharp backend: the IR and nothing of the engine
+        ["Acp.TorchSharp"] = "Acp.Engine", // the TorchSharp backend: implements the engine layer's compute-backend seam
     };
 
     public static TheoryData<string> AllPackageIds => new([.. LibraryLayering.Keys, PackedSolution.ToolPackageId]);

@@ -26,7 +26,7 @@ internal static class BenchCommand
         var runs = Positive("--runs", "Timed runs per model (the median is reported).", 50);
         var rounds = Positive("--rounds", "With two models: alternate this many times, so machine load hits both alike.", 3);
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
-        var device = DeviceOption.Create("the models");
+        var device = DeviceOption.Create("ONNX Runtime (timing the models)");
         var command = new Command("bench", "Measure ONNX Runtime latency of a model, or compare two models side by side.");
         command.Arguments.Add(model);
         command.Arguments.Add(other);

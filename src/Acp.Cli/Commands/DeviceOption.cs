@@ -3,12 +3,12 @@ using Acp.Onnx;
 
 namespace Acp.Cli.Commands;
 
-/// <summary><c>--device cpu|cuda[:N]</c>: where ONNX Runtime runs a command's measurements.</summary>
+/// <summary><c>--device cpu|cuda[:N]</c>: where a command's work runs (its compute backend and ONNX Runtime alike).</summary>
 internal static class DeviceOption
 {
     public static Option<ComputeDevice> Create(string what) => new("--device")
     {
-        Description = $"Where ONNX Runtime runs {what}: cpu, cuda or cuda:N (CUDA needs the GPU build of ONNX Runtime).",
+        Description = $"Where {what} runs: cpu (default), cuda or cuda:N.",
         DefaultValueFactory = _ => ComputeDevice.Cpu,
         CustomParser = result =>
         {

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using Acp.Engine.Backends;
 using Acp.Engine.Data;
 using Acp.Engine.Execution;
 using Acp.Engine.Training;
@@ -12,7 +13,7 @@ namespace Acp.Cli.Commands;
 internal static class EvalCommand
 {
     /// <summary>The result printed by <c>--json</c>.</summary>
-    internal sealed record EvalReport(string Model, string Data, int Images, double Accuracy, double? Top5, double MeanLoss, double Seconds);
+    internal sealed record EvalReport(string Model, string Data, int Images, double Accuracy, double? Top5, double? MeanLoss, double Seconds);
 
     public static Command Create(TextWriter output, TextWriter error)
     {
@@ -22,6 +23,8 @@ internal static class EvalCommand
         var std = DataOptions.Std();
         var batch = new Option<int>("--batch") { Description = "Images per batch.", DefaultValueFactory = _ => 256 }
             .Require(v => v >= 1, "--batch must be at least 1.");
+        var device = DeviceOption.Create("the evaluation (--backend engine: cpu only; torchsharp: cpu or cuda)");
+        var backend = BackendOption.Create();
         var json = new Option<bool>("--json") { Description = "Print one JSON object; its key 'accuracy' is the top-1 fraction (0..1)." };
 
         var command = new Command("eval", "Measure a model's top-1 (and top-5) accuracy on a data set's test split.");
@@ -31,33 +34,61 @@ internal static class EvalCommand
         command.Options.Add(std);
         command.Options.Add(batch);
         command.Options.Add(json);
+        command.Options.Add(device);
+        command.Options.Add(backend);
         command.SetAction((parse, cancellation) => CommandRunner.RunAsync(parse, error, token =>
         {
             var file = parse.GetValue(model)!;
             var folder = parse.GetValue(data)!;
+            var compute = BackendOption.Resolve(parse.GetValue(backend)!, parse.GetValue(device));
             var clock = Stopwatch.StartNew();
             var onnx = OnnxModel.Load(file.FullName);
-            var network = Network.Build(onnx);
             var test = DataOptions.Open(folder.FullName, DatasetSplit.Test, onnx);
             var normalization = DataOptions.NormalizationFor(parse.GetValue(mean), parse.GetValue(std), onnx, file.Name, test.ImageShape.Channels);
             var loader = new BatchLoader(test, new BatchLoaderOptions { BatchSize = parse.GetValue(batch), Normalization = normalization });
 
             var quiet = parse.GetValue(json) || parse.GetValue(AcpCommandLine.Quiet);
+            if (compute is not EngineBackend)
+            {
+                // Another backend reports top-1 only (the seam's Score): no top-5, no loss.
+                using var other = compute.Build(onnx, 0);
+                var (correct, images) = quiet
+                    ? other.Score(loader.GetBatches(0), token)
+                    : Progress.Run(output, "Evaluating", test.Count, p => other.Score(Counted(loader.GetBatches(0), p), token));
+                return Task.FromResult(Print(new EvalReport(file.FullName, folder.FullName, images, (double)correct / images, null, null, clock.Elapsed.TotalSeconds)));
+            }
+            var network = Network.Build(onnx);
             var result = quiet
                 ? Evaluation.Accuracy(network, loader.GetBatches(0), cancellation: token)
                 : Progress.Run(output, "Evaluating", test.Count, p => Evaluation.Accuracy(network, loader.GetBatches(0), p, token));
-            var report = new EvalReport(file.FullName, folder.FullName, result.Images, result.Top1, result.Top5, result.MeanLoss, clock.Elapsed.TotalSeconds);
-            if (parse.GetValue(json))
+            return Task.FromResult(Print(new EvalReport(file.FullName, folder.FullName, result.Images, result.Top1, result.Top5, result.MeanLoss, clock.Elapsed.TotalSeconds)));
+
+            int Print(EvalReport report)
             {
-                output.WriteLine(JsonOutput.Serialize(report));
+                if (parse.GetValue(json))
+                {
+                    output.WriteLine(JsonOutput.Serialize(report));
+                }
+                else
+                {
+                    var top5 = report.Top5 is { } t ? $", top-5 {t.ToString("P2", CultureInfo.InvariantCulture)}" : "";
+                    output.WriteLine($"top-1 {report.Accuracy.ToString("P2", CultureInfo.InvariantCulture)}{top5} on {report.Images} test images ({report.Seconds:0.0} s)");
+                }
+                return ExitCodes.Success;
             }
-            else
-            {
-                var top5 = result.Top5 is { } t ? $", top-5 {t.ToString("P2", CultureInfo.InvariantCulture)}" : "";
-                output.WriteLine($"top-1 {result.Top1.ToString("P2", CultureInfo.InvariantCulture)}{top5} on {result.Images} test images ({report.Seconds:0.0} s)");
-            }
-            return Task.FromResult(ExitCodes.Success);
         }, cancellation));
         return command;
+    }
+
+    /// <summary>The batches, reporting the images passed so far.</summary>
+    private static IEnumerable<Batch> Counted(IEnumerable<Batch> batches, IProgress<int> progress)
+    {
+        var images = 0;
+        foreach (var batch in batches)
+        {
+            yield return batch;
+            images += batch.Count;
+            progress.Report(images);
+        }
     }
 }

@@ -71,7 +71,8 @@ internal static class PruneCommand
         var threads = new Option<int>("--latency-threads") { Description = "ONNX Runtime intra-op threads of the latency measurement (0: the runtime chooses).", DefaultValueFactory = _ => 1 }
             .Require(v => v >= 0, "--latency-threads must be at least 0.");
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of tables." };
-        var device = DeviceOption.Create("the latency measurement");
+        var device = DeviceOption.Create("the search and fine-tuning (--backend engine: cpu only) and the ONNX Runtime latency measurement");
+        var backend = BackendOption.Create();
         var validationImages = Positive("--validation-images", "Training images held out to score candidates (default: the last N when the model's acp.validation metadata names N, else 5000).");
         var validationTail = new Option<bool>("--validation-tail") { Description = "Hold out the last training images instead of a seeded stratified draw (automatic when the model's metadata says it never saw them)." };
         var particles = Positive("--particles", "Swarm size (default 10).");
@@ -91,7 +92,7 @@ internal static class PruneCommand
 
         var command = new Command("prune", "Remove channels from a trained model within a MAC/parameter budget, fine-tune it and write a physically smaller ONNX file.");
         command.Arguments.Add(model);
-        foreach (var option in new Option[] { data, mean, std, targetFlops, targetParams, ratio, strategy, epochs, seed, roundTo, resume, runDirectory, outPath, force, report, batch, threads, json, validationImages, validationTail, particles, cycles, fitnessSteps, finalists, finalistSteps, capacityFloor, learningRate, cropPadding, flip, skipTest, compare, device })
+        foreach (var option in new Option[] { data, mean, std, targetFlops, targetParams, ratio, strategy, epochs, seed, roundTo, resume, runDirectory, outPath, force, report, batch, threads, json, validationImages, validationTail, particles, cycles, fitnessSteps, finalists, finalistSteps, capacityFloor, learningRate, cropPadding, flip, skipTest, compare, device, backend })
         {
             command.Options.Add(option);
         }
@@ -124,6 +125,7 @@ internal static class PruneCommand
                 Augmentation = new Augmentation(parse.GetValue(cropPadding), parse.GetValue(flip)),
                 RunDirectory = dataFolder is null ? null : parse.GetValue(runDirectory)?.FullName ?? outFile.FullName + ".run",
                 Resume = parse.GetValue(resume),
+                Backend = BackendOption.Resolve(parse.GetValue(backend)!, parse.GetValue(device)),
             };
             var job = new Job(parse.GetValue(model)!, dataFolder, outFile, pruning)
             {

@@ -44,7 +44,7 @@ public sealed record EpochResult(int Epoch, double MeanLoss, double TrainAccurac
 public sealed class Trainer
 {
     private readonly Network _network;
-    private readonly BatchLoader _loader;
+    private readonly BatchLoader? _loader;
     private readonly TrainingOptions _options;
     private readonly SgdOptimizer _optimizer;
     private float[] _gradient = [];
@@ -60,23 +60,34 @@ public sealed class Trainer
         _optimizer = new SgdOptimizer(network.Parameters, _options.Sgd);
     }
 
+    /// <summary>Prepares to train <paramref name="network"/> one <see cref="Step(Batch, float, ReadOnlySpan{float})"/> at a time, for callers that drive the batches themselves.</summary>
+    public Trainer(Network network, TrainingOptions? options)
+    {
+        _network = network ?? throw new ArgumentNullException(nameof(network));
+        _options = options ?? new TrainingOptions();
+        _optimizer = new SgdOptimizer(network.Parameters, _options.Sgd);
+    }
+
     /// <summary>The optimizer, whose state a checkpoint saves (<see cref="SgdOptimizer.ExportState"/>).</summary>
     public SgdOptimizer Optimizer => _optimizer;
 
     /// <summary>Total optimizer steps of the run.</summary>
-    public int TotalSteps => _options.Epochs * _loader.BatchCount;
+    public int TotalSteps => _options.Epochs * Loader.BatchCount;
+
+    private BatchLoader Loader => _loader ?? throw new InvalidOperationException("This trainer was made without a batch loader; it trains by Step only.");
 
     /// <summary>Trains one epoch (0-based <paramref name="epoch"/>; the schedule position follows from it).</summary>
     public EpochResult TrainEpoch(int epoch, IProgress<TrainingProgress>? progress = null, CancellationToken cancellation = default)
     {
         var clock = Stopwatch.StartNew();
         _network.Training = true;
-        var buffer = _loader.CreateBatch();
+        var loader = Loader;
+        var buffer = loader.CreateBatch();
         double lossSum = 0;
         long correct = 0, images = 0;
-        var step = epoch * _loader.BatchCount;
+        var step = epoch * loader.BatchCount;
         var batchNumber = 0;
-        foreach (var batch in _loader.GetBatches(epoch, buffer))
+        foreach (var batch in loader.GetBatches(epoch, buffer))
         {
             cancellation.ThrowIfCancellationRequested();
             var rate = _options.Schedule.At(step, TotalSteps);
@@ -86,7 +97,7 @@ public sealed class Trainer
             images += batch.Count;
             step++;
             batchNumber++;
-            progress?.Report(new TrainingProgress(epoch, _options.Epochs, batchNumber, _loader.BatchCount, result.Loss, rate));
+            progress?.Report(new TrainingProgress(epoch, _options.Epochs, batchNumber, loader.BatchCount, result.Loss, rate));
         }
         return new EpochResult(epoch, lossSum / Math.Max(1, images), correct / (double)Math.Max(1, images), clock.Elapsed);
     }

@@ -1,7 +1,6 @@
+using Acp.Engine.Backends;
 using Acp.Engine.Data;
-using Acp.Engine.Execution;
 using Acp.Engine.Tensors;
-using Acp.Engine.Training;
 using Acp.Onnx.Channels;
 using Acp.Onnx.Ir;
 
@@ -17,9 +16,11 @@ internal sealed class CandidateBuilder
     private readonly ChannelRanking _ranking;
     private readonly Tensor[] _recalibration;
     private readonly int _seed;
+    private readonly IComputeBackend _backend;
 
-    public CandidateBuilder(ChannelAnalysis analysis, ChannelRanking ranking, BatchLoader recalibration, int seed)
+    public CandidateBuilder(ChannelAnalysis analysis, ChannelRanking ranking, BatchLoader recalibration, int seed, IComputeBackend? backend = null)
     {
+        _backend = backend ?? EngineBackend.Instance;
         _analysis = analysis;
         _ranking = ranking;
         _seed = seed;
@@ -37,10 +38,10 @@ internal sealed class CandidateBuilder
     }
 
     /// <summary>A network of <paramref name="model"/> with re-fitted BatchNormalization statistics.</summary>
-    public Network Recalibrated(OnnxModel model, CancellationToken cancellation)
+    public ITrainableNetwork Recalibrated(OnnxModel model, CancellationToken cancellation)
     {
-        var network = Network.Build(model, _seed);
-        network.RecalibrateBatchNorm(_recalibration, cancellation);
+        var network = _backend.Build(model, _seed);
+        network.RefitBatchNorm(_recalibration, cancellation);
         return network;
     }
 
@@ -48,18 +49,15 @@ internal sealed class CandidateBuilder
     /// A network of <paramref name="model"/> trained for a few steps by <paramref name="tuner"/>, then with re-fitted
     /// BatchNormalization statistics (training moved the weights under the running averages).
     /// </summary>
-    public Network Tuned(OnnxModel model, FitnessTuner tuner, CancellationToken cancellation)
+    public ITrainableNetwork Tuned(OnnxModel model, FitnessTuner tuner, CancellationToken cancellation)
     {
-        var network = Network.Build(model, _seed);
+        var network = _backend.Build(model, _seed);
         tuner.Tune(network, cancellation);
-        network.RecalibrateBatchNorm(_recalibration, cancellation);
+        network.RefitBatchNorm(_recalibration, cancellation);
         return network;
     }
 
     /// <summary>Top-1 of <paramref name="network"/> on <paramref name="loader"/>: (correct, images).</summary>
-    public static (int Correct, int Images) Score(Network network, BatchLoader loader, CancellationToken cancellation)
-    {
-        var result = Evaluation.Accuracy(network, loader.GetBatches(0), cancellation: cancellation);
-        return ((int)Math.Round(result.Top1 * result.Images), result.Images);
-    }
+    public static (int Correct, int Images) Score(ITrainableNetwork network, BatchLoader loader, CancellationToken cancellation) =>
+        network.Score(loader.GetBatches(0), cancellation);
 }

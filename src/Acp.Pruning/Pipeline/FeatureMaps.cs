@@ -1,5 +1,5 @@
 using Acp.Engine.Data;
-using Acp.Engine.Execution;
+using Acp.Engine.Backends;
 using Acp.Engine.Tensors;
 using Acp.Onnx.Channels;
 
@@ -27,7 +27,7 @@ public static class FeatureMaps
     /// </remarks>
     /// <exception cref="ArgumentException">A group has no value the network computes at the tap.</exception>
     public static IReadOnlyList<GroupFeatures> Collect(
-        Network network, IEnumerable<ChannelGroup> groups, BatchLoader calibration, FeatureTap tap,
+        ITrainableNetwork network, IEnumerable<ChannelGroup> groups, BatchLoader calibration, FeatureTap tap,
         IProgress<PruningProgress>? progress = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(network);
@@ -55,22 +55,13 @@ public static class FeatureMaps
                 }
             }
 
-            var wasTraining = network.Training;
-            network.Training = false;
             var images = 0;
-            try
+            foreach (var batch in calibration.GetBatches(0))
             {
-                foreach (var batch in calibration.GetBatches(0))
-                {
-                    cancellation.ThrowIfCancellationRequested();
-                    network.Forward(batch.Shape, batch.ImageSpan);
-                    images += batch.Count;
-                    progress?.Report(new PruningProgress(PruningStage.Calibrating, images, calibration.ImagesPerEpoch, $"feature maps of {images} images"));
-                }
-            }
-            finally
-            {
-                network.Training = wasTraining;
+                cancellation.ThrowIfCancellationRequested();
+                network.Forward(batch.Shape, batch.ImageSpan, training: false);
+                images += batch.Count;
+                progress?.Report(new PruningProgress(PruningStage.Calibrating, images, calibration.ImagesPerEpoch, $"feature maps of {images} images"));
             }
             if (images == 0) throw new ArgumentException("No calibration images.", nameof(calibration));
             return taps.Select(t => Rows(t.Group, t.Members, images)).ToArray();

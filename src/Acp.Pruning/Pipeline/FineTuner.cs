@@ -1,5 +1,5 @@
+using Acp.Engine.Backends;
 using Acp.Engine.Data;
-using Acp.Engine.Execution;
 using Acp.Engine.Training;
 using Acp.Onnx.Ir;
 
@@ -13,9 +13,9 @@ internal sealed class FineTuner
 {
     private readonly PruningOptions _options;
     private readonly BatchLoader _training;
-    private readonly Network? _teacher;
+    private readonly ITrainableNetwork? _teacher;
 
-    public FineTuner(PruningOptions options, BatchLoader training, Network? teacher)
+    public FineTuner(PruningOptions options, BatchLoader training, ITrainableNetwork? teacher)
     {
         _options = options;
         _training = training;
@@ -34,8 +34,8 @@ internal sealed class FineTuner
     /// <param name="cancellation">Checked every batch.</param>
     /// <param name="resumed">Called once with the checkpoint's epoch when the run continues from a checkpoint, to restore
     /// state that lives outside the weights (soft pruning's masks).</param>
-    public (Network Network, OnnxModel Model, double[] Losses) Run(OnnxModel model, int epochs, RunStore? store, Action<int, Network>? afterEpoch,
-        IProgress<PruningProgress>? progress, CancellationToken cancellation, Action<int, Network>? resumed = null)
+    public (ITrainableNetwork Network, OnnxModel Model, double[] Losses) Run(OnnxModel model, int epochs, RunStore? store, Action<int, ITrainableNetwork>? afterEpoch,
+        IProgress<PruningProgress>? progress, CancellationToken cancellation, Action<int, ITrainableNetwork>? resumed = null)
     {
         var losses = new List<double>();
         var start = 0;
@@ -47,21 +47,19 @@ internal sealed class FineTuner
             optimizerState = checkpoint.Optimizer;
             start = checkpoint.Epoch + 1;
         }
-        var network = Network.Build(model, _options.Seed);
+        var network = _options.Backend.Build(model, _options.Seed);
         if (start > 0) resumed?.Invoke(start - 1, network);
         if (epochs == 0 || start >= epochs) return (network, model, losses.ToArray());
 
-        var trainingOptions = new TrainingOptions
+        var schedule = new CosineSchedule(_options.LearningRate);
+        using var trainer = network.CreateTrainer(new NetworkTrainingOptions
         {
-            Epochs = epochs,
-            Schedule = new CosineSchedule(_options.LearningRate),
             Sgd = new SgdOptions { Momentum = 0.9f, Nesterov = true, WeightDecay = _options.WeightDecay },
             Distillation = _teacher is not null && _options.DistillationWeight > 0
-                ? new DistillationOptions(_teacher, _options.DistillationTemperature, _options.DistillationWeight)
+                ? new NetworkDistillation(_teacher, _options.DistillationTemperature, _options.DistillationWeight)
                 : null,
-        };
-        var trainer = new Trainer(network, _training, trainingOptions);
-        if (optimizerState is not null) trainer.Optimizer.ImportState(optimizerState);
+        });
+        if (optimizerState is not null) trainer.ImportState(optimizerState);
         var batches = (long)_training.BatchCount * epochs;
         for (var epoch = start; epoch < epochs; epoch++)
         {
@@ -69,13 +67,41 @@ internal sealed class FineTuner
             var epochProgress = progress is null ? null : new CallbackProgress<TrainingProgress>(p =>
                 progress.Report(new PruningProgress(PruningStage.FineTuning, done + p.Batch, batches,
                     $"epoch {p.Epoch + 1}/{epochs}, loss {p.Loss:0.0000}", Epoch: p.Epoch)));
-            var result = trainer.TrainEpoch(epoch, epochProgress, cancellation);
+            var meanLoss = TrainEpoch(trainer, schedule, epoch, epochs, epochProgress, cancellation);
             afterEpoch?.Invoke(epoch, network);
-            losses.Add(result.MeanLoss);
+            losses.Add(meanLoss);
             network.WriteWeightsTo(model);
-            store?.SaveCheckpoint(new FineTuneCheckpoint(epoch, losses.ToArray(), trainer.Optimizer.ExportState(), model));
+            store?.SaveCheckpoint(new FineTuneCheckpoint(epoch, losses.ToArray(), trainer.ExportState(), model));
         }
         return (network, model, losses.ToArray());
+    }
+
+    /// <summary>
+    /// One epoch of steps on the loader's batches for <paramref name="epoch"/>, the learning rate following
+    /// <paramref name="schedule"/> over all epochs' steps (the engine's <see cref="Trainer.TrainEpoch"/>, step for step);
+    /// returns the epoch's mean loss per image.
+    /// </summary>
+    private double TrainEpoch(INetworkTrainer trainer, ILearningRateSchedule schedule, int epoch, int epochs,
+        IProgress<TrainingProgress>? progress, CancellationToken cancellation)
+    {
+        var batchCount = _training.BatchCount;
+        var totalSteps = epochs * batchCount;
+        var step = epoch * batchCount;
+        var batchNumber = 0;
+        double lossSum = 0;
+        long images = 0;
+        foreach (var batch in _training.GetBatches(epoch, _training.CreateBatch()))
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var rate = schedule.At(step, totalSteps);
+            var result = trainer.Step(batch, rate);
+            lossSum += result.Loss * batch.Count;
+            images += batch.Count;
+            step++;
+            batchNumber++;
+            progress?.Report(new TrainingProgress(epoch, epochs, batchNumber, batchCount, result.Loss, rate));
+        }
+        return lossSum / Math.Max(1, images);
     }
 
     /// <summary>The checkpoint's weights, which were written into a copy of this same pruned model.</summary>

@@ -1,5 +1,5 @@
+using Acp.Engine.Backends;
 using Acp.Engine.Data;
-using Acp.Engine.Execution;
 using Acp.Engine.Training;
 
 namespace Acp.Pruning.Pipeline;
@@ -18,39 +18,44 @@ internal sealed class FitnessTuner
 {
     private readonly BatchLoader _batches;
     private readonly float[][] _teacherLogits;
-    private readonly DistillationOptions? _distillation;
+    private readonly NetworkDistillation? _distillation;
     private readonly PruningOptions _options;
 
-    public FitnessTuner(Network teacher, BatchLoader batches, PruningOptions options, CancellationToken cancellation)
+    public FitnessTuner(ITrainableNetwork teacher, BatchLoader batches, PruningOptions options, CancellationToken cancellation)
     {
         _batches = batches;
         _options = options;
         _distillation = options.DistillationWeight > 0
-            ? new DistillationOptions(teacher, options.DistillationTemperature, options.DistillationWeight)
+            // The teacher's logits are computed once here and passed to every step.
+            ? new NetworkDistillation(null, options.DistillationTemperature, options.DistillationWeight)
             : null;
         var logits = new List<float[]>();
         if (_distillation is not null)
         {
-            teacher.Training = false;
             foreach (var batch in batches.GetBatches(0))
             {
                 cancellation.ThrowIfCancellationRequested();
-                var output = teacher.Forward(batch.Shape, batch.ImageSpan);
+                var output = teacher.Forward(batch.Shape, batch.ImageSpan, training: false);
                 logits.Add(output.Data.ToArray());
             }
         }
         _teacherLogits = logits.ToArray();
     }
 
+    /// <summary>The same with an engine network as the teacher.</summary>
+    public FitnessTuner(Acp.Engine.Execution.Network teacher, BatchLoader batches, PruningOptions options, CancellationToken cancellation)
+        : this(new EngineNetwork(teacher), batches, options, cancellation)
+    {
+    }
+
     /// <summary>Optimizer steps each candidate gets.</summary>
     public int Steps => _batches.BatchCount;
 
     /// <summary>Trains <paramref name="candidate"/> in place for <see cref="Steps"/> steps.</summary>
-    public void Tune(Network candidate, CancellationToken cancellation)
+    public void Tune(ITrainableNetwork candidate, CancellationToken cancellation)
     {
-        var trainer = new Trainer(candidate, _batches, new TrainingOptions
+        using var trainer = candidate.CreateTrainer(new NetworkTrainingOptions
         {
-            Schedule = new ConstantSchedule(_options.LearningRate),
             Sgd = new SgdOptions { Momentum = 0.9f, Nesterov = true, WeightDecay = _options.WeightDecay },
             Distillation = _distillation,
         });

@@ -1,3 +1,4 @@
+using Acp.Engine.Backends;
 using Acp.Engine.Data;
 using Acp.Onnx.Channels;
 using Acp.Pruning.Search;
@@ -209,6 +210,13 @@ public sealed record PruningOptions
     /// <summary>Continue the run found in <see cref="RunDirectory"/> instead of refusing to overwrite it.</summary>
     public bool Resume { get; init; }
 
+    /// <summary>
+    /// Where the run computes: <see cref="EngineBackend"/> (Acp's CPU engine, the default) or another
+    /// <see cref="IComputeBackend"/>, such as Acp.TorchSharp's <c>TorchSharpBackend</c> on <c>cpu</c> or <c>cuda:N</c>.
+    /// The device is part of the backend instance.
+    /// </summary>
+    public IComputeBackend Backend { get; init; } = EngineBackend.Instance;
+
     /// <summary>Throws <see cref="ArgumentException"/> naming the first invalid setting.</summary>
     public void Validate()
     {
@@ -242,6 +250,7 @@ public sealed record PruningOptions
         if (Augmentation.CropPadding < 0) throw new ArgumentException("Crop padding cannot be negative.", nameof(Augmentation));
         if (Resume && RunDirectory is null) throw new ArgumentException("Resume needs a RunDirectory.", nameof(Resume));
         ArgumentNullException.ThrowIfNull(Swarm, nameof(Swarm));
+        ArgumentNullException.ThrowIfNull(Backend, nameof(Backend));
     }
 
     /// <summary>

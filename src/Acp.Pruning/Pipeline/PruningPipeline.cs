@@ -1,6 +1,6 @@
 using System.Diagnostics;
+using Acp.Engine.Backends;
 using Acp.Engine.Data;
-using Acp.Engine.Execution;
 using Acp.Onnx.Analysis;
 using Acp.Onnx.Channels;
 using Acp.Onnx.Ir;
@@ -60,7 +60,7 @@ public static class PruningPipeline
             ? RunStore.Open(directory, options.Resume, model.ToBytes(), data.Identity, options)
             : null;
 
-        var original = Network.Build(model, options.Seed);
+        using var original = options.Backend.Build(model, options.Seed);
         var originalAccuracy = Accuracy(CandidateBuilder.Score(original, data.Validation, cancellation));
 
         var search = options.Strategy switch
@@ -70,13 +70,13 @@ public static class PruningPipeline
         };
         var searchTime = clock.Elapsed;
 
-        var builder = new CandidateBuilder(analysis, search.Ranking, data.Recalibration, options.Seed);
+        var builder = new CandidateBuilder(analysis, search.Ranking, data.Recalibration, options.Seed, options.Backend);
         var soft = options.Strategy is PruningStrategy.Sfp or PruningStrategy.Asrfp or PruningStrategy.Ghfp;
         OnnxModel pruned;
         IReadOnlyDictionary<int, int[]> keep;
         double before;
         double[] losses;
-        Network tuned;
+        ITrainableNetwork tuned;
         if (soft)
         {
             (pruned, keep, before, tuned, losses) = SoftPruning.Run(model, analysis, groups, search.Widths, original, data, options, store, progress, cancellation);
@@ -93,6 +93,7 @@ public static class PruningPipeline
             }
             before = Accuracy(CandidateBuilder.Score(candidate, data.Validation, cancellation));
             candidate.WriteWeightsTo(pruned);
+            candidate.Dispose();
             var teacher = options.DistillationWeight > 0 ? original : null;
             (tuned, pruned, losses) = new FineTuner(options, data.Training, teacher).Run(pruned, options.Epochs, store, null, progress, cancellation);
         }
@@ -100,6 +101,7 @@ public static class PruningPipeline
         progress?.Report(new PruningProgress(PruningStage.Exporting, 0, 1, "measuring the pruned model"));
         var after = Accuracy(CandidateBuilder.Score(tuned, data.Validation, cancellation));
         tuned.WriteWeightsTo(pruned);
+        tuned.Dispose();
         var originalCost = ModelCost.Compute(model, analysis.Shapes);
         var prunedCost = ModelCost.Compute(pruned, ShapeInference.Run(pruned));
         progress?.Report(new PruningProgress(PruningStage.Exporting, 1, 1, "done"));
@@ -181,7 +183,7 @@ public static class PruningPipeline
         return new StructureChoice(widths, ranking, null, ratio, [], [], []);
     }
 
-    private static StructureChoice SearchStructure(ChannelAnalysis analysis, IReadOnlyList<ChannelGroup> groups, Budget budget, Network original,
+    private static StructureChoice SearchStructure(ChannelAnalysis analysis, IReadOnlyList<ChannelGroup> groups, Budget budget, ITrainableNetwork original,
         RunData data, PruningOptions options, RunStore? store, IProgress<PruningProgress>? progress, CancellationToken cancellation)
     {
         var features = FeatureMaps.Collect(original, groups, data.Calibration, options.Tap, progress, cancellation);
@@ -217,7 +219,7 @@ public static class PruningPipeline
 
         var paper = options.Strategy == PruningStrategy.AcpPaper;
         var ranking = paper ? ChannelRanking.Random(analysis, groups, options.Seed) : ChannelRanking.Representatives(analysis, features, clusterings);
-        var builder = new CandidateBuilder(analysis, ranking, data.Recalibration, options.Seed);
+        var builder = new CandidateBuilder(analysis, ranking, data.Recalibration, options.Seed, options.Backend);
         var swarm = options.Swarm with
         {
             Seed = (ulong)options.Seed,
@@ -246,6 +248,7 @@ public static class PruningPipeline
                 var network = tuner is not null ? builder.Tuned(model, tuner, cancellation) : builder.Recalibrated(model, cancellation);
                 if (paper) network = PaperFitnessTuning(network, model, data, options, cancellation);
                 var (correct, images) = CandidateBuilder.Score(network, data.Fitness, cancellation);
+                network.Dispose();
                 var cost = budget.Cost(widths);
                 evaluation = new CandidateEvaluation(candidates.Count, widths, cost.Macs, cost.Params, correct, images, clock.Elapsed.TotalSeconds);
                 store?.Append(evaluation);
@@ -279,7 +282,7 @@ public static class PruningPipeline
     /// (last), each trained for a few distilled steps and scored on the whole validation split.
     /// </summary>
     private static List<CandidateEvaluation> ScoreFinalists(IReadOnlyList<CandidateEvaluation> swarm, int[] uniform, Budget budget, CandidateBuilder builder,
-        Network original, RunData data, PruningOptions options, RunStore? store, IProgress<PruningProgress>? progress, CancellationToken cancellation)
+        ITrainableNetwork original, RunData data, PruningOptions options, RunStore? store, IProgress<PruningProgress>? progress, CancellationToken cancellation)
     {
         // OrderByDescending is stable: of equal fitness, the structure evaluated first (the swarm's own best) leads.
         var structures = swarm.OrderByDescending(c => c.Accuracy).Select(c => c.Widths)
@@ -297,8 +300,8 @@ public static class PruningPipeline
                 cancellation.ThrowIfCancellationRequested();
                 var clock = Stopwatch.StartNew();
                 var (model, _) = builder.Prune(widths);
-                var network = builder.Tuned(model, tuner, cancellation);
-                var (correct, images) = CandidateBuilder.Score(network, data.Validation, cancellation);
+                var (correct, images) = (0, 0);
+                using (var network = builder.Tuned(model, tuner, cancellation)) (correct, images) = CandidateBuilder.Score(network, data.Validation, cancellation);
                 var cost = budget.Cost(widths);
                 evaluation = new CandidateEvaluation(scored.Count, widths, cost.Macs, cost.Params, correct, images, clock.Elapsed.TotalSeconds) { Stage = CandidateStage.Finalist };
                 store?.Append(evaluation);
@@ -312,10 +315,11 @@ public static class PruningPipeline
     }
 
     /// <summary>The paper's fitness: a few epochs of plain fine-tuning of the candidate before it is scored.</summary>
-    private static Network PaperFitnessTuning(Network candidate, OnnxModel model, RunData data, PruningOptions options, CancellationToken cancellation)
+    private static ITrainableNetwork PaperFitnessTuning(ITrainableNetwork candidate, OnnxModel model, RunData data, PruningOptions options, CancellationToken cancellation)
     {
         if (options.PaperFitnessEpochs == 0) return candidate;
         candidate.WriteWeightsTo(model);
+        candidate.Dispose();
         var plain = options with { DistillationWeight = 0 };
         return new FineTuner(plain, data.Training, null).Run(model, options.PaperFitnessEpochs, null, null, null, cancellation).Network;
     }

@@ -1,4 +1,4 @@
-using Acp.Engine.Execution;
+using Acp.Engine.Backends;
 using Acp.Onnx.Channels;
 using Acp.Onnx.Ir;
 
@@ -19,8 +19,8 @@ namespace Acp.Pruning.Pipeline;
 /// </remarks>
 internal static class SoftPruning
 {
-    public static (OnnxModel Pruned, IReadOnlyDictionary<int, int[]> Keep, double Before, Network Tuned, double[] Losses) Run(
-        OnnxModel model, ChannelAnalysis analysis, IReadOnlyList<ChannelGroup> groups, int[] widths, Network original, RunData data,
+    public static (OnnxModel Pruned, IReadOnlyDictionary<int, int[]> Keep, double Before, ITrainableNetwork Tuned, double[] Losses) Run(
+        OnnxModel model, ChannelAnalysis analysis, IReadOnlyList<ChannelGroup> groups, int[] widths, ITrainableNetwork original, RunData data,
         PruningOptions options, RunStore? store, IProgress<PruningProgress>? progress, CancellationToken cancellation)
     {
         if (options.Epochs < 1) throw new ArgumentException($"{options.Strategy} prunes while fine-tuning; it needs at least one epoch.", nameof(options));
@@ -28,14 +28,15 @@ internal static class SoftPruning
 
         // Accuracy of the plain hard cut at the start, for comparison with the other strategies' "before fine-tuning".
         var ranking = ChannelRanking.L1(analysis, groups);
-        var builder = new CandidateBuilder(analysis, ranking, data.Recalibration, options.Seed);
+        var builder = new CandidateBuilder(analysis, ranking, data.Recalibration, options.Seed, options.Backend);
         var (cut, _) = builder.Prune(widths);
-        var score = CandidateBuilder.Score(builder.Recalibrated(cut, cancellation), data.Validation, cancellation);
+        (int Correct, int Images) score;
+        using (var candidate = builder.Recalibrated(cut, cancellation)) score = CandidateBuilder.Score(candidate, data.Validation, cancellation);
         var before = (double)score.Correct / score.Images;
 
         var full = model.Clone();
         var epochs = options.Epochs;
-        void AfterEpoch(int epoch, Network network)
+        void AfterEpoch(int epoch, ITrainableNetwork network)
         {
             var progressShare = (epoch + 1) / (double)epochs;
             for (var d = 0; d < groups.Count; d++)
@@ -54,10 +55,10 @@ internal static class SoftPruning
 
         // GHFP: the share (t+1)/E of the zeroed channels, lowest index first, stays at zero from now on. The order is by
         // index so that a resumed run, which sees only the zeroed weights, freezes the same channels.
-        void Freeze(Network network, int d, int[] zeroed, double share) =>
+        void Freeze(ITrainableNetwork network, int d, int[] zeroed, double share) =>
             Mask(network, groups[d], zeroed.Order().Take((int)Math.Round(zeroed.Length * share)).ToHashSet());
 
-        void Resumed(int epoch, Network network)
+        void Resumed(int epoch, ITrainableNetwork network)
         {
             if (options.Strategy != PruningStrategy.Ghfp) return;
             for (var d = 0; d < groups.Count; d++)
@@ -87,7 +88,8 @@ internal static class SoftPruning
                 : throw new InvalidOperationException($"Group {kv.Key} has no counterpart in the fine-tuned model."),
             kv => kv.Value);
         var pruned = ChannelSurgery.Apply(trainedAnalysis, trainedKeep).Model;
-        return (pruned, keep, before, Network.Build(pruned, options.Seed), losses);
+        tuned.Dispose();
+        return (pruned, keep, before, options.Backend.Build(pruned, options.Seed), losses);
     }
 
     /// <summary>A trainable slice producing group channels: parameter, axis, and per parameter index the group channel (−1 = other group).</summary>
@@ -111,37 +113,38 @@ internal static class SoftPruning
         return slices.ToArray();
     }
 
-    private static double[] Norms(Network network, FilterSlice[] slices, int width)
+    private static double[] Norms(ITrainableNetwork network, FilterSlice[] slices, int width)
     {
         var sums = new double[width];
         foreach (var slice in slices.Where(s => s.CountsForNorm))
         {
             if (Find(network, slice) is not { } p) continue;
-            Visit(p.Value.Shape, slice, (index, g) => sums[g] += (double)p.Value.Data[index] * p.Value.Data[index]);
+            Visit(p.Shape, slice, (index, g) => sums[g] += (double)p.Data[index] * p.Data[index]);
         }
         return sums.Select(Math.Sqrt).ToArray();
     }
 
-    private static int[] Weakest(Network network, FilterSlice[] slices, int width, int count)
+    private static int[] Weakest(ITrainableNetwork network, FilterSlice[] slices, int width, int count)
     {
         var norms = Norms(network, slices, width);
         return Enumerable.Range(0, width).OrderBy(c => norms[c]).ThenByDescending(c => c).Take(count).ToArray();
     }
 
-    private static void Scale(Network network, FilterSlice[] slices, IReadOnlyCollection<int> channels, float factor)
+    private static void Scale(ITrainableNetwork network, FilterSlice[] slices, IReadOnlyCollection<int> channels, float factor)
     {
         var set = channels.ToHashSet();
         foreach (var slice in slices)
         {
             if (Find(network, slice) is not { } p) continue;
-            Visit(p.Value.Shape, slice, (index, g) =>
+            Visit(p.Shape, slice, (index, g) =>
             {
-                if (set.Contains(g)) p.Value.Data[index] *= factor;
+                if (set.Contains(g)) p.Data[index] *= factor;
             });
+            network.WriteParameter(slice.Parameter, p.Data);
         }
     }
 
-    private static void Mask(Network network, ChannelGroup group, HashSet<int> frozen)
+    private static void Mask(ITrainableNetwork network, ChannelGroup group, HashSet<int> frozen)
     {
         var computed = network.ComputedValues.ToHashSet(StringComparer.Ordinal);
         foreach (var member in group.Members.Where(m => computed.Contains(m.Value)))
@@ -156,7 +159,8 @@ internal static class SoftPruning
         }
     }
 
-    private static Parameter? Find(Network network, FilterSlice slice) => network.Parameters.FirstOrDefault(p => p.Name == slice.Parameter);
+    private static (int[] Shape, float[] Data)? Find(ITrainableNetwork network, FilterSlice slice) =>
+        network.ParameterNames.Contains(slice.Parameter) ? network.ReadParameter(slice.Parameter) : null;
 
     /// <summary>Calls <paramref name="action"/>(flat index, group channel) for every element of the slice's parameter that carries a group channel.</summary>
     private static void Visit(int[] shape, FilterSlice slice, Action<int, int> action)
