@@ -6,30 +6,23 @@ using Acp.Onnx.Ir;
 namespace Acp.Onnx.Tests.Channels;
 
 /// <summary>
-/// The structure-only prune path (load, channel analysis, surgery, shape inference and cost of the result) must grow
-/// linearly with the node count: a 100,000-node Identity chain once hung the prune (issue 18, item 3; the surgery's
-/// constant lookup walked the chain again for every node).
+/// The structure-only prune path (load, channel analysis, surgery, shape inference and cost of the result) must not
+/// grow quadratically with the node count: a 100,000-node Identity chain once hung the prune (issue 18, item 3; the
+/// surgery's constant lookup walked the chain again for every node).
 /// </summary>
 public sealed class ScalingTests
 {
     [Fact]
-    public void Pruning_a_long_identity_chain_scales_linearly()
+    public void Pruning_a_100000_node_identity_chain_finishes_in_seconds_not_minutes()
     {
-        const int Small = 4_000, Large = 16_000; // 4x the nodes: linear work takes ~4x, quadratic ~16x
-        var small = ChainBytes(Small);
-        var large = ChainBytes(Large);
-        PruneOnce(small); // JIT and first-use costs out of the measurement
-
-        // Interleaved rounds, best of each: load on a shared machine only ever adds time, so minima compare fairly.
-        double bestSmall = double.MaxValue, bestLarge = double.MaxValue;
-        for (var round = 0; round < 3; round++)
-        {
-            bestSmall = Math.Min(bestSmall, Time(() => PruneOnce(small)));
-            bestLarge = Math.Min(bestLarge, Time(() => PruneOnce(large)));
-        }
-
-        var ratio = bestLarge / bestSmall;
-        Assert.True(ratio < 8, $"{Large} nodes took {bestLarge:0.000} s, {Small} took {bestSmall:0.000} s: {ratio:0.0}x for 4x the nodes (linear ~4x, quadratic ~16x)");
+        // Linear work takes a few seconds here even with other test assemblies sharing the cores; the quadratic lookup
+        // this guards against took 38 s at 40,000 nodes and did not finish in 200 s at 100,000. A wall-clock bound with
+        // that margin, rather than a ratio of two timings, which CI's parallel test assemblies made flaky.
+        const int Nodes = 100_000;
+        var bytes = ChainBytes(Nodes);
+        var clock = Stopwatch.StartNew();
+        PruneOnce(bytes);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"{Nodes} nodes took {clock.Elapsed.TotalSeconds:0.0} s");
     }
 
     /// <summary>Conv → n Identity → Relu → Conv: the first Conv's channels are prunable and travel the whole chain.</summary>
@@ -51,10 +44,4 @@ public sealed class ScalingTests
         Assert.True(cost.TotalMacs > 0);
     }
 
-    private static double Time(Action action)
-    {
-        var clock = Stopwatch.StartNew();
-        action();
-        return clock.Elapsed.TotalSeconds;
-    }
 }
