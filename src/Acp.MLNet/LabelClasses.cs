@@ -35,9 +35,6 @@ internal sealed class LabelClasses
     /// <summary>The model's class count.</summary>
     public int ClassCount { get; }
 
-    /// <summary>Whether the column is a key (so the predicted label can be one of the same count).</summary>
-    public bool IsKey => _classOfKey is not null;
-
     /// <summary>Slot s of the score column holds class ClassOfSlot[s]: the class of key s + 1, or s for numeric labels.</summary>
     public IReadOnlyList<int> ClassOfSlot => _classOfKey ?? Enumerable.Range(0, ClassCount).ToArray();
 

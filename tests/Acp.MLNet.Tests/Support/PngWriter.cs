@@ -7,8 +7,6 @@ namespace Acp.MLNet.Tests.Support;
 /// <summary>Writes 8-bit grayscale PNG files (enough to hand ML.NET's LoadImages real image files).</summary>
 internal static class PngWriter
 {
-    private static readonly uint[] CrcTable = BuildCrcTable();
-
     public static void WriteGray(string path, byte[] pixels, int width, int height)
     {
         using var file = File.Create(path);
@@ -41,26 +39,7 @@ internal static class PngWriter
         stream.Write(typeBytes);
         stream.Write(data);
         var crc = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(crc, Crc(typeBytes.Concat(data).ToArray()));
+        BinaryPrimitives.WriteUInt32BigEndian(crc, Acp.Engine.Data.Images.PngCrc.Compute(typeBytes.Concat(data).ToArray()));
         stream.Write(crc);
-    }
-
-    private static uint Crc(byte[] bytes)
-    {
-        var c = 0xFFFFFFFFu;
-        foreach (var b in bytes) c = CrcTable[(c ^ b) & 0xFF] ^ (c >> 8);
-        return c ^ 0xFFFFFFFFu;
-    }
-
-    private static uint[] BuildCrcTable()
-    {
-        var table = new uint[256];
-        for (var n = 0u; n < 256; n++)
-        {
-            var c = n;
-            for (var k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-            table[n] = c;
-        }
-        return table;
     }
 }
