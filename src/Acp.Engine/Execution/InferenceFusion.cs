@@ -10,8 +10,9 @@ namespace Acp.Engine.Execution;
 /// </summary>
 /// <remarks>
 /// <para>Chains are found once from the graph: each value inside a chain must have exactly one consumer (the next
-/// node of the chain) and must not be the network's output. Whether, and how far, a chain fuses is decided again at
-/// every pass, because hooks and masks can change between passes:</para>
+/// node of the chain) and must not be the network's output. Whether, and how far, a chain fuses is decided when a
+/// pass is planned (<see cref="ExecutionPlan"/>: again whenever a hook, a mask's presence or the input shape
+/// changes), and the chain then runs as one <see cref="ConvBatchNormLayer"/>:</para>
 /// <list type="bullet">
 /// <item>a value someone captures is materialised: the chain stops there (an observed convolution output disables
 /// the chain), and the rest runs unfused;</item>
@@ -24,7 +25,7 @@ namespace Acp.Engine.Execution;
 /// <para>The fused chain runs at the position of its last fused node, which is after every value it reads has been
 /// computed (its residual operand comes before the Add in topological order). The values inside the chain are not
 /// written; nothing can read them (single consumer, no observer), and a backward pass after an inference pass is
-/// refused by the BatchNormalization as before. Results differ from the unfused nodes only by float rounding (the
+/// refused by the BatchNormalization, fused or not. Results differ from the unfused nodes only by float rounding (the
 /// scale multiplies the weights instead of the sums).</para>
 /// <para>Between chains, a result that only other fused convolutions read (as input or residual) is handed over in
 /// a reader's padded canvas layout that all of them read in place, in a buffer of the producing chain, so the readers
@@ -117,11 +118,24 @@ internal sealed class InferenceFusion
     }
 
     /// <summary>
-    /// Decides, for the pass about to run, which chains fuse and how far, and folds their weights. With
-    /// <paramref name="padActivations"/>, a chain's result goes straight into the padded canvas layout of the
-    /// convolutions that read it, when nothing else does (see <see cref="PlanPaddedValues"/>).
+    /// Plans an inference pass: decides which chains fuse and how far, given the hooks, masks and shapes of the
+    /// pass, and rewrites the layer list accordingly: each fused chain becomes one <see cref="ConvBatchNormLayer"/> in
+    /// <paramref name="replacements"/> at the position of its last fused node, and the positions of its other nodes
+    /// are set in <paramref name="skips"/>. With <paramref name="padActivations"/>, a chain's result goes straight into
+    /// the padded canvas layout of the convolutions that read it, when nothing else does (see
+    /// <see cref="PlanPaddedValues"/>).
     /// </summary>
-    public void Prepare(bool padActivations = true)
+    public void Rewrite(bool padActivations, Layer?[] replacements, bool[] skips)
+    {
+        Prepare(padActivations);
+        for (var i = 0; i < _layers.Count; i++)
+        {
+            if (_skip[i]) skips[i] = true;
+            if (_runAt[i] is { } chain) replacements[i] = new ConvBatchNormLayer(chain, _padded);
+        }
+    }
+
+    private void Prepare(bool padActivations)
     {
         Array.Clear(_runAt);
         Array.Clear(_skip);
@@ -177,17 +191,8 @@ internal sealed class InferenceFusion
         }
     }
 
-    /// <summary>How many values the pass being run hands over padded.</summary>
+    /// <summary>How many values the last planned pass hands over padded.</summary>
     public int PaddedValueCount => _padded.Count;
-
-    /// <summary>Runs a chain of this pass, reading its inputs from wherever their producers put them.</summary>
-    public void Run(ConvChain chain) => chain.Run(_padded);
-
-    /// <summary>True when layer <paramref name="index"/> is computed inside a fused chain that runs later.</summary>
-    public bool Skips(int index) => _skip[index];
-
-    /// <summary>The chain to run in place of layer <paramref name="index"/>, or null.</summary>
-    public ConvChain? ChainEndingAt(int index) => _runAt[index];
 
     /// <summary>One Conv → BatchNormalization [→ Add] [→ Relu] chain and its folded weights.</summary>
     internal sealed class ConvChain(ConvLayer conv, BatchNormLayer norm, BinaryLayer? add, ActivationLayer? relu, int[] positions)
@@ -198,6 +203,12 @@ internal sealed class InferenceFusion
         private bool _relu;
         private float[] _paddedBuffer = [];
         private PlaneLayout? _paddedBufferLayout;
+
+        /// <summary>The convolution's node, for messages.</summary>
+        public Onnx.Ir.Node ConvNode => conv.Node;
+
+        /// <summary>Every value the fused pass reads: the convolution's inputs, the normalisation's parameters and the residual.</summary>
+        public ValueSlot?[] Inputs => [.. conv.Inputs, .. norm.Inputs.Skip(1), .. _residual is null ? Array.Empty<ValueSlot?>() : [_residual]];
 
         /// <summary>The convolution's geometry in the current plan.</summary>
         public ConvGeometry Geometry => conv.Geometry;
@@ -248,7 +259,7 @@ internal sealed class InferenceFusion
         /// <summary>Operator names of the fused nodes, for the profile.</summary>
         public string Name { get; private set; } = "";
 
-        /// <summary>How many of the chain's nodes fuse in this pass (0: none, run them as usual), after folding the weights.</summary>
+        /// <summary>How many of the chain's nodes fuse in this pass (0: none, run them as usual).</summary>
         public int Prepare()
         {
             var convOut = conv.Outputs[0];
@@ -295,16 +306,17 @@ internal sealed class InferenceFusion
                 3 => "Conv+BatchNormalization+Relu",
                 _ => "Conv+BatchNormalization+Add+Relu",
             };
-            Fold(convOut.ChannelMask, normOut.ChannelMask);
             return length;
         }
 
         /// <summary>
-        /// Runs the fused chain into <see cref="End"/> (or its padded buffer); inputs and residuals that other chains
-        /// wrote padded (<paramref name="padded"/>) are read there.
+        /// Folds the current weights, running statistics and masks, and runs the fused chain into <see cref="End"/>
+        /// (or its padded buffer); inputs and residuals that other chains wrote padded (<paramref name="padded"/>) are
+        /// read there.
         /// </summary>
         public void Run(IReadOnlyDictionary<ValueSlot, ConvChain> padded)
         {
+            Fold(conv.Outputs[0].ChannelMask, norm.Outputs[0].ChannelMask);
             var input = conv.Inputs[0]!;
             var x = input.Data;
             PlaneLayout? inputLayout = null;
@@ -323,8 +335,10 @@ internal sealed class InferenceFusion
             var y = PaddedLayout is null ? End.Data : _paddedBuffer;
             Conv2d.Forward(conv.Geometry, x, _weights, _bias, y, new ConvEpilogue(residual, _relu), new ConvLayouts(inputLayout, PaddedLayout, residualLayout));
             norm.MarkFoldedInference();
-            add?.MarkFoldedInference();
         }
+
+        /// <summary>A fused chain runs only in inference passes: the normalisation refuses a backward on inference statistics.</summary>
+        public void Backward() => norm.Backward();
 
         /// <summary>
         /// w′[o] = w[o]·a[o], b′[o] = a[o]·bias[o] + (β[o] − μ[o]·a[o]) with a = γ/√(σ² + ε), in double; masked

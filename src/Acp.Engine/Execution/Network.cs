@@ -11,8 +11,10 @@ namespace Acp.Engine.Execution;
 /// </summary>
 /// <remarks>
 /// Shapes are planned per input shape with Acp's shape inference, which also folds the shape-computation chains
-/// exporters emit (Shape → Gather → Concat → Reshape); those nodes never run. Buffers are allocated when a shape is
-/// first seen and reused for every later step with the same shape. Not thread-safe: one network runs one batch at a
+/// exporters emit (Shape → Gather → Concat → Reshape); those nodes never run. Each pass runs a plain list of layers,
+/// planned once per mode, shape and set of hooks (the internal ExecutionPlan): the fusion passes rewrite the node
+/// layers into fused ones there, and profiling wraps them, so the forward and backward loops have no special cases.
+/// Buffers are allocated when a shape is first seen and reused for every later step with the same shape. Not thread-safe: one network runs one batch at a
 /// time, and its kernels use all cores.
 /// </remarks>
 public sealed class Network
@@ -78,20 +80,24 @@ public sealed class Network
         LoadInitializers();
         Parameters = _layers.SelectMany(l => l.TrainableInputs).Distinct().Select(s => new Parameter(s)).ToList();
         BatchNormLayers = _layers.OfType<BatchNormLayer>().ToList();
-        _fusedNorms = BatchNormLayers.Where(bn => bn.Outputs.Length == 1).ToDictionary(bn => bn.Outputs[0]);
-        _fusedAdds = _layers.OfType<BinaryLayer>().Where(l => l.Node.OpType == "Add" && l.Outputs.Length == 1).ToDictionary(l => l.Outputs[0]);
-        _fusion = InferenceFusion.Build(_layers, _output);
+        _inferenceFusion = InferenceFusion.Build(_layers, _output);
         _trainingFusion = TrainingFusion.Build(_layers, _output);
     }
 
-    private readonly InferenceFusion _fusion;
+    private readonly InferenceFusion _inferenceFusion;
     private readonly TrainingFusion _trainingFusion;
 
-    /// <summary>Normalisations by their output, to find the one a Relu's backward continues into when the pair was fused.</summary>
-    private readonly Dictionary<ValueSlot, BatchNormLayer> _fusedNorms;
+    /// <summary>The plans of the last inference pass [0] and the last training pass [1], reused while their settings hold.</summary>
+    private readonly ExecutionPlan?[] _plans = new ExecutionPlan?[2];
 
-    /// <summary>Adds by their output, to find the one a Relu's backward continues into when the pair was fused.</summary>
-    private readonly Dictionary<ValueSlot, BinaryLayer> _fusedAdds;
+    /// <summary>The plan the last forward pass ran, which its backward pass walks in reverse.</summary>
+    private ExecutionPlan? _lastPass;
+
+    /// <summary>Changes whenever the input shape is re-planned.</summary>
+    private int _shapeGeneration;
+
+    /// <summary>Changes whenever a hook or a channel mask is added or removed: fusion decisions depend on them.</summary>
+    private int _hookGeneration;
 
     /// <summary>The trainable tensors, in graph order.</summary>
     public IReadOnlyList<Parameter> Parameters { get; }
@@ -114,7 +120,7 @@ public sealed class Network
     internal bool PadFusedActivations { get; set; } = true;
 
     /// <summary>How many values the last inference pass handed over padded (see <see cref="PadFusedActivations"/>).</summary>
-    internal int PaddedActivationCount => _fusion.PaddedValueCount;
+    internal int PaddedActivationCount => _plans[0]?.PaddedValueCount ?? 0;
 
     /// <summary>
     /// When true (the default), a training-mode forward runs each BatchNormalization → Relu pair as one pass (and
@@ -123,7 +129,10 @@ public sealed class Network
     /// </summary>
     public bool FuseTrainingLayers { get; set; } = true;
 
-    /// <summary>When set, every layer's forward and backward time is added to it, by operator: profile before guessing.</summary>
+    /// <summary>
+    /// When set, every layer's forward and backward time is added to it, by operator (fused layers as their operators
+    /// joined by '+'): profile before guessing. Each layer of the pass is then wrapped in a timing layer.
+    /// </summary>
     public LayerProfile? Profile { get; set; }
 
     /// <summary>The image input's name.</summary>
@@ -163,46 +172,12 @@ public sealed class Network
         Plan(shape);
         data.CopyTo(_input.Data);
         AfterCompute(_input);
-        var fusion = !Training && FuseInferenceLayers && _fusion.HasChains ? _fusion : null;
-        fusion?.Prepare(PadFusedActivations);
-        var pairs = Training && FuseTrainingLayers && _trainingFusion.HasPairs ? _trainingFusion : null;
-        pairs?.Prepare();
-        for (var i = 0; i < _layers.Count; i++)
+        var pass = PlanPass();
+        _lastPass = pass;
+        foreach (var layer in pass.Layers)
         {
-            var layer = _layers[i];
-            var started = Profile is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
-            if (fusion is not null)
-            {
-                if (fusion.Skips(i)) continue;
-                if (fusion.ChainEndingAt(i) is { } chain)
-                {
-                    fusion.Run(chain);
-                    AfterCompute(chain.End);
-                    Profile?.Add(chain.Name, forward: true, System.Diagnostics.Stopwatch.GetElapsedTime(started));
-                    continue;
-                }
-            }
-            if (pairs is not null)
-            {
-                if (pairs.Skips(i)) continue;
-                if (pairs.NormEndingAt(i) is { } norm)
-                {
-                    norm.ForwardWithRelu(layer.Outputs[0]);
-                    AfterCompute(layer.Outputs[0]);
-                    Profile?.Add("BatchNormalization+Relu", forward: true, System.Diagnostics.Stopwatch.GetElapsedTime(started));
-                    continue;
-                }
-                if (pairs.AddEndingAt(i) is { } add)
-                {
-                    add.ForwardWithRelu(layer.Outputs[0]);
-                    AfterCompute(layer.Outputs[0]);
-                    Profile?.Add("Add+Relu", forward: true, System.Diagnostics.Stopwatch.GetElapsedTime(started));
-                    continue;
-                }
-            }
             layer.Forward(Training);
             foreach (var output in layer.Outputs) AfterCompute(output);
-            Profile?.Add(layer.Node.OpType, forward: true, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
         return _output.AsTensor();
     }
@@ -213,7 +188,7 @@ public sealed class Network
     /// </summary>
     public void Backward(ReadOnlySpan<float> outputGradient)
     {
-        if (_plannedShape is null) throw new InvalidOperationException("Backward needs a forward pass first.");
+        var pass = _lastPass ?? throw new InvalidOperationException("Backward needs a forward pass first.");
         if (outputGradient.Length != _output.Length)
         {
             throw new ArgumentException($"The output has {_output.Length} elements; the gradient has {outputGradient.Length}.", nameof(outputGradient));
@@ -222,30 +197,15 @@ public sealed class Network
         var seed = _output.BeginGradient();
         outputGradient.CopyTo(seed);
         _output.EndGradient();
-        for (var i = _layers.Count - 1; i >= 0; i--)
+        for (var i = pass.Layers.Count - 1; i >= 0; i--)
         {
-            var layer = _layers[i];
+            var layer = pass.Layers[i];
             if (!layer.Inputs.Any(s => s is { RequiresGradient: true }) || !layer.Outputs.Any(o => o.HasGradient)) continue;
             foreach (var output in layer.Outputs)
             {
                 if (output.ChannelMask is not null) output.ApplyMask(output.ReadGradient());
             }
-            var started = Profile is null ? 0 : System.Diagnostics.Stopwatch.GetTimestamp();
-            if (layer is BatchNormLayer { FusedRelu: not null } or BinaryLayer { FusedRelu: not null }) continue; // ran with its Relu, just below in forward order
-            if (layer.Inputs.Length > 0 && layer.Inputs[0] is { } input && _fusedNorms.TryGetValue(input, out var norm) && norm.FusedRelu == layer.Outputs[0])
-            {
-                norm.BackwardThroughRelu();
-                Profile?.Add("BatchNormalization+Relu", forward: false, System.Diagnostics.Stopwatch.GetElapsedTime(started));
-                continue;
-            }
-            if (layer.Inputs.Length > 0 && layer.Inputs[0] is { } sum && _fusedAdds.TryGetValue(sum, out var add) && add.FusedRelu == layer.Outputs[0])
-            {
-                add.BackwardThroughRelu();
-                Profile?.Add("Add+Relu", forward: false, System.Diagnostics.Stopwatch.GetElapsedTime(started));
-                continue;
-            }
             layer.Backward();
-            Profile?.Add(layer.Node.OpType, forward: false, System.Diagnostics.Stopwatch.GetElapsedTime(started));
         }
         foreach (var p in Parameters)
         {
@@ -261,7 +221,11 @@ public sealed class Network
     {
         var slot = ComputedSlot(value);
         slot.Observers.Add(observer);
-        return new Unsubscriber(() => slot.Observers.Remove(observer));
+        _hookGeneration++;
+        return new Unsubscriber(() =>
+        {
+            if (slot.Observers.Remove(observer)) _hookGeneration++;
+        });
     }
 
     /// <summary>
@@ -275,6 +239,7 @@ public sealed class Network
         {
             throw new ArgumentException($"Value '{value}' has {slot.Shape[1]} channels; the mask has {keep.Length}.", nameof(keep));
         }
+        if ((slot.ChannelMask is null) != (keep is null)) _hookGeneration++;
         slot.ChannelMask = keep?.ToArray();
     }
 
@@ -427,6 +392,19 @@ public sealed class Network
         }
         foreach (var layer in _layers) layer.Plan();
         _plannedShape = (int[])inputShape.Clone();
+        _shapeGeneration++;
+    }
+
+    /// <summary>
+    /// The layer list of the pass about to run (see <see cref="ExecutionPlan"/>): the one planned for the last pass of
+    /// this mode, unless a setting, the input shape, a hook or a mask changed since.
+    /// </summary>
+    private ExecutionPlan PlanPass()
+    {
+        var settings = new PassSettings(Training, FuseInferenceLayers, FuseTrainingLayers, PadFusedActivations, Profile, _shapeGeneration, _hookGeneration);
+        ref var plan = ref _plans[Training ? 1 : 0];
+        if (plan is null || plan.Settings != settings) plan = ExecutionPlan.Build(_layers, _inferenceFusion, _trainingFusion, settings);
+        return plan;
     }
 
     private static void AfterCompute(ValueSlot slot)

@@ -16,23 +16,16 @@ namespace Acp.Engine.Execution;
 /// </remarks>
 internal sealed class TrainingFusion
 {
-    private readonly (BatchNormLayer Norm, int NormAt, int ReluAt)[] _pairs;
-    private readonly (BinaryLayer Add, int AddAt, int ReluAt)[] _addPairs;
-    private readonly BatchNormLayer?[] _runAt;
-    private readonly BinaryLayer?[] _addRunAt;
-    private readonly bool[] _skip;
+    private readonly (BatchNormLayer Norm, ActivationLayer Relu, int NormAt, int ReluAt)[] _pairs;
+    private readonly (BinaryLayer Add, ActivationLayer Relu, int AddAt, int ReluAt)[] _addPairs;
 
-    private TrainingFusion((BatchNormLayer, int, int)[] pairs, (BinaryLayer, int, int)[] addPairs, int layers)
+    private TrainingFusion((BatchNormLayer, ActivationLayer, int, int)[] pairs, (BinaryLayer, ActivationLayer, int, int)[] addPairs)
     {
         _pairs = pairs;
         _addPairs = addPairs;
-        _runAt = new BatchNormLayer?[layers];
-        _addRunAt = new BinaryLayer?[layers];
-        _skip = new bool[layers];
     }
 
-    public bool HasPairs => _pairs.Length > 0 || _addPairs.Length > 0;
-
+    /// <summary>Finds the pairs of <paramref name="layers"/> (in execution order); <paramref name="output"/> is never fused away.</summary>
     public static TrainingFusion Build(IReadOnlyList<Layer> layers, ValueSlot output)
     {
         var consumers = new Dictionary<ValueSlot, List<int>>();
@@ -44,47 +37,39 @@ internal sealed class TrainingFusion
                 list.Add(i);
             }
         }
-        var pairs = new List<(BatchNormLayer, int, int)>();
-        var addPairs = new List<(BinaryLayer, int, int)>();
+        var pairs = new List<(BatchNormLayer, ActivationLayer, int, int)>();
+        var addPairs = new List<(BinaryLayer, ActivationLayer, int, int)>();
         for (var i = 0; i < layers.Count; i++)
         {
             if (layers[i] is not (BatchNormLayer or BinaryLayer { Node.OpType: "Add" }) || layers[i].Outputs is not [var between] || between == output) continue;
             if (!consumers.TryGetValue(between, out var list) || list.Count != 1) continue;
             if (layers[list[0]] is not ActivationLayer { Node.OpType: "Relu", Outputs.Length: 1 } relu || relu.Inputs[0] != between) continue;
-            if (layers[i] is BatchNormLayer norm) pairs.Add((norm, i, list[0]));
-            else addPairs.Add(((BinaryLayer)layers[i], i, list[0]));
+            if (layers[i] is BatchNormLayer norm) pairs.Add((norm, relu, i, list[0]));
+            else addPairs.Add(((BinaryLayer)layers[i], relu, i, list[0]));
         }
-        return new TrainingFusion([.. pairs], [.. addPairs], layers.Count);
+        return new TrainingFusion([.. pairs], [.. addPairs]);
     }
 
-    /// <summary>Decides which pairs fuse in the training pass about to run.</summary>
-    public void Prepare()
+    /// <summary>
+    /// Plans a training pass: each pair that fuses given the pass's hooks, masks and shapes becomes one
+    /// <see cref="BatchNormReluLayer"/> or <see cref="AddReluLayer"/> in <paramref name="replacements"/> at the Relu's
+    /// position, and the first node's position is set in <paramref name="skips"/>.
+    /// </summary>
+    public void Rewrite(Layer?[] replacements, bool[] skips)
     {
-        Array.Clear(_runAt);
-        Array.Clear(_addRunAt);
-        Array.Clear(_skip);
-        foreach (var (norm, normAt, reluAt) in _pairs)
+        foreach (var (norm, relu, normAt, reluAt) in _pairs)
         {
             var between = norm.Outputs[0];
             if (between.Observers.Count > 0 || between.ChannelMask is not null) continue;
-            _skip[normAt] = true;
-            _runAt[reluAt] = norm;
+            skips[normAt] = true;
+            replacements[reluAt] = new BatchNormReluLayer(norm, relu);
         }
-        foreach (var (add, addAt, reluAt) in _addPairs)
+        foreach (var (add, relu, addAt, reluAt) in _addPairs)
         {
             var between = add.Outputs[0];
             if (between.Observers.Count > 0 || between.ChannelMask is not null || !add.CanFuseRelu) continue;
-            _skip[addAt] = true;
-            _addRunAt[reluAt] = add;
+            skips[addAt] = true;
+            replacements[reluAt] = new AddReluLayer(add, relu);
         }
     }
-
-    /// <summary>True when layer <paramref name="index"/> is a normalisation or an Add that runs fused at its Relu's position.</summary>
-    public bool Skips(int index) => _skip[index];
-
-    /// <summary>The normalisation to run fused in place of the Relu at <paramref name="index"/>, or null.</summary>
-    public BatchNormLayer? NormEndingAt(int index) => _runAt[index];
-
-    /// <summary>The Add to run fused in place of the Relu at <paramref name="index"/>, or null.</summary>
-    public BinaryLayer? AddEndingAt(int index) => _addRunAt[index];
 }

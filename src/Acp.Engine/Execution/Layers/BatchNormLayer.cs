@@ -62,22 +62,11 @@ internal sealed class BatchNormLayer(Node node, ValueSlot?[] inputs, ValueSlot[]
     /// Records that an inference forward ran this node folded into its convolution, so that a backward pass still
     /// refuses to run on inference statistics.
     /// </summary>
-    public void MarkFoldedInference()
-    {
-        _forwardWasTraining = false;
-        FusedRelu = null;
-    }
-
-    /// <summary>
-    /// The Relu output the last training forward wrote directly (BatchNormalization and Relu fused, see
-    /// <see cref="ForwardWithRelu"/>), or null when the last forward ran this node alone.
-    /// </summary>
-    public ValueSlot? FusedRelu { get; private set; }
+    public void MarkFoldedInference() => _forwardWasTraining = false;
 
     public override void Forward(bool training)
     {
         _forwardWasTraining = training;
-        FusedRelu = null;
         if (!training)
         {
             BatchNorm.Inference(_n, _c, _hw, Input(0).Data, Input(1).Data, Input(2).Data, Input(3).Data, Input(4).Data, Epsilon, Outputs[0].Data);
@@ -89,21 +78,16 @@ internal sealed class BatchNormLayer(Node node, ValueSlot?[] inputs, ValueSlot[]
     /// <summary>
     /// Training forward of this node and the Relu that is its output's only consumer, in one pass: writes
     /// max(0, BN(x)) into <paramref name="reluOutput"/> and leaves this node's own output unwritten. The backward
-    /// pass must then go through <see cref="BackwardThroughRelu"/>.
+    /// pass must then go through <see cref="BackwardThroughRelu"/> (see <see cref="BatchNormReluLayer"/>).
     /// </summary>
     public void ForwardWithRelu(ValueSlot reluOutput)
     {
         _forwardWasTraining = true;
-        FusedRelu = reluOutput;
         TrainingForward(reluOutput.Data, relu: true);
     }
 
     /// <summary>Backward of the fused BatchNormalization → Relu: the Relu's gradient is gated by its output as it is read.</summary>
-    public void BackwardThroughRelu()
-    {
-        var relu = FusedRelu ?? throw new InvalidOperationException("The last forward did not fuse this node with its Relu.");
-        Backward(relu.ReadGradient(), relu.Data);
-    }
+    public void BackwardThroughRelu(ValueSlot reluOutput) => Backward(reluOutput.ReadGradient(), reluOutput.Data);
 
     private void TrainingForward(float[] y, bool relu)
     {

@@ -24,7 +24,6 @@ internal sealed class BinaryLayer(Node node, ValueSlot?[] inputs, ValueSlot[] ou
 
     public override void Forward(bool training)
     {
-        FusedRelu = null;
         Broadcast.Forward(_op, Input(0).Shape, Input(0).Data, Input(1).Shape, Input(1).Data, Outputs[0].Shape, Outputs[0].Data);
     }
 
@@ -37,33 +36,20 @@ internal sealed class BinaryLayer(Node node, ValueSlot?[] inputs, ValueSlot[] ou
         a.Shape.AsSpan().SequenceEqual(Outputs[0].Shape) && b.Shape.AsSpan().SequenceEqual(Outputs[0].Shape);
 
     /// <summary>
-    /// The Relu output the last training forward wrote directly (see <see cref="ForwardWithRelu"/>), or null when the
-    /// last forward ran this node alone.
-    /// </summary>
-    public ValueSlot? FusedRelu { get; private set; }
-
-    /// <summary>Records that an inference forward ran this node inside a fused convolution (no training fusion is left).</summary>
-    public void MarkFoldedInference() => FusedRelu = null;
-
-    /// <summary>
     /// Training forward of this Add and the Relu that is its output's only consumer, in one pass: writes max(0, a + b)
     /// into <paramref name="reluOutput"/> and leaves this node's own output unwritten. The backward pass must then go
-    /// through <see cref="BackwardThroughRelu"/>.
+    /// through <see cref="BackwardThroughRelu"/> (see <see cref="AddReluLayer"/>).
     /// </summary>
-    public void ForwardWithRelu(ValueSlot reluOutput)
-    {
-        FusedRelu = reluOutput;
+    public void ForwardWithRelu(ValueSlot reluOutput) =>
         ResidualRelu.Forward(reluOutput.Length, Input(0).Data, Input(1).Data, reluOutput.Data);
-    }
 
     /// <summary>Backward of the fused Add → Relu: both operand gradients are the Relu's gradient gated by its output.</summary>
-    public void BackwardThroughRelu()
+    public void BackwardThroughRelu(ValueSlot reluOutput)
     {
-        var relu = FusedRelu ?? throw new InvalidOperationException("The last forward did not fuse this node with its Relu.");
         var da = BeginInputGradient(0);
         var db = BeginInputGradient(1);
         if (da is null && db is null) return;
-        ResidualRelu.Backward(relu.Length, relu.Data, relu.ReadGradient(), da, db);
+        ResidualRelu.Backward(reluOutput.Length, reluOutput.Data, reluOutput.ReadGradient(), da, db);
         if (da is not null) EndInputGradient(0);
         if (db is not null) EndInputGradient(1);
     }

@@ -15,6 +15,9 @@ internal abstract class Layer(Node node, ValueSlot?[] inputs, ValueSlot[] output
 
     public ValueSlot[] Outputs { get; } = outputs;
 
+    /// <summary>What the profile calls this layer: the operator, or the operators a fused layer runs joined by '+'.</summary>
+    public virtual string OpName => Node.OpType;
+
     /// <summary>Input positions whose initializer is a trainable parameter (weights, biases, BN scale and shift).</summary>
     public virtual IEnumerable<int> LearnableInputs => [];
 
