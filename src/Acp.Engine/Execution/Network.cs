@@ -14,8 +14,8 @@ namespace Acp.Engine.Execution;
 /// exporters emit (Shape → Gather → Concat → Reshape); those nodes never run. Each pass runs a plain list of layers,
 /// planned once per mode, shape and set of hooks (the internal ExecutionPlan): the fusion passes rewrite the node
 /// layers into fused ones there, and profiling wraps them, so the forward and backward loops have no special cases.
-/// Buffers are allocated when a shape is first seen and reused for every later step with the same shape. Not thread-safe: one network runs one batch at a
-/// time, and its kernels use all cores.
+/// Buffers are allocated when a shape is first seen and reused for every later step with the same shape. Not
+/// thread-safe: one network runs one batch at a time, and its kernels use all cores.
 /// </remarks>
 public sealed class Network
 {
