@@ -228,11 +228,13 @@ public sealed class TorchSharpNetwork : ITrainableNetwork
             return new StepResult(result.Loss, result.Correct);
         }
 
-        /// <summary>Empty: TorchSharp's momentum buffers are not saved, so a resumed fine-tune restarts them.</summary>
-        public byte[] ExportState() => [];
+        public byte[] ExportState() => _trainer.ExportState();
 
-        /// <summary>Ignores the state (see <see cref="ExportState"/>): momentum restarts after a resume.</summary>
-        public void ImportState(byte[] state) => ArgumentNullException.ThrowIfNull(state);
+        public void ImportState(byte[] state)
+        {
+            ArgumentNullException.ThrowIfNull(state);
+            if (state.Length > 0) _trainer.ImportState(state);
+        }
 
         public void Dispose() => _trainer.Dispose();
     }

@@ -19,7 +19,8 @@ public static class TorchTensors
         if (count != data.Length) throw new ArgumentException($"Shape [{string.Join(",", shape)}] needs {count} elements; {data.Length} given.", nameof(data));
         var result = empty(shape, ScalarType.Float32, CPU);
         result.data<float>().CopyFrom(data);
-        return device is null || device.type == global::TorchSharp.DeviceType.CPU ? result : result.to(device);
+        if (device is null || device.type == global::TorchSharp.DeviceType.CPU) return result;
+        using (result) return result.to(device);
     }
 
     /// <summary>The tensor's elements as a new array (moved to the CPU and made contiguous first).</summary>

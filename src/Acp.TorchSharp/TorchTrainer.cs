@@ -1,4 +1,6 @@
+using System.Runtime.InteropServices;
 using TorchSharp;
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 using F = TorchSharp.torch.nn.functional;
 
@@ -37,7 +39,8 @@ public sealed class TorchTrainer : IDisposable
 {
     private readonly OnnxModule _module;
     private readonly TorchTrainingOptions _options;
-    private readonly optim.Optimizer _optimizer;
+    private readonly SGD _optimizer;
+    private readonly IReadOnlyList<Parameter> _parameters;
 
     /// <summary>Trains every parameter of <paramref name="module"/>.</summary>
     public TorchTrainer(OnnxModule module, TorchTrainingOptions? options = null)
@@ -46,8 +49,8 @@ public sealed class TorchTrainer : IDisposable
         _module = module;
         _options = options ?? new TorchTrainingOptions();
         if (!(_options.LabelSmoothing is >= 0f and <= 1f)) throw new ArgumentException($"LabelSmoothing must be in [0, 1]; it is {_options.LabelSmoothing}.", nameof(options));
-        var parameters = module.ParameterNames.Select(module.Parameter).ToList();
-        _optimizer = optim.SGD(parameters, 0.01, _options.Momentum, 0, _options.WeightDecay, _options.Nesterov);
+        _parameters = module.ParameterNames.Select(module.Parameter).ToList();
+        _optimizer = optim.SGD(_parameters, 0.01, _options.Momentum, 0, _options.WeightDecay, _options.Nesterov);
     }
 
     /// <summary>
@@ -84,6 +87,76 @@ public sealed class TorchTrainer : IDisposable
         _optimizer.step();
         var correct = (int)logits.argmax(1).eq(target).sum().item<long>();
         return new TorchStepResult(value, correct);
+    }
+
+    /// <summary>
+    /// The optimizer's momentum buffers as bytes, in the engine's <c>SgdOptimizer.ExportState</c> layout (whether a step
+    /// was taken, then every parameter's buffer in <see cref="OnnxModule.ParameterNames"/> order), so that a checkpointed
+    /// fine-tune continues exactly as an uninterrupted one would.
+    /// </summary>
+    public byte[] ExportState()
+    {
+        var states = MomentumStates();
+        var started = states.Any(s => s.Buffer.momentum_buffer is not null);
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream))
+        {
+            writer.Write(started);
+            writer.Write(states.Count);
+            foreach (var (parameter, state) in states)
+            {
+                // A parameter that never had a gradient has no buffer yet: PyTorch's first step copies the gradient,
+                // which is what a zero buffer gives too (0·μ + g).
+                var values = state.momentum_buffer is { } buffer ? TorchTensors.ToFloats(buffer) : new float[parameter.numel()];
+                writer.Write(values.Length);
+                writer.Write(MemoryMarshal.AsBytes(values.AsSpan()));
+            }
+        }
+        return stream.ToArray();
+    }
+
+    /// <summary>Restores a state <see cref="ExportState"/> returned for a module with parameters of the same sizes.</summary>
+    /// <exception cref="ArgumentException">The state is malformed or was taken over different parameters.</exception>
+    public void ImportState(byte[] state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var states = MomentumStates();
+        var buffers = new float[states.Count][];
+        bool started;
+        try
+        {
+            using var reader = new BinaryReader(new MemoryStream(state));
+            started = reader.ReadBoolean();
+            if (reader.ReadInt32() != states.Count) throw new ArgumentException("The optimizer state was taken over a different number of parameters.", nameof(state));
+            for (var i = 0; i < buffers.Length; i++)
+            {
+                var length = reader.ReadInt32();
+                var expected = states[i].Parameter.numel();
+                if (length != expected) throw new ArgumentException($"The optimizer state of parameter {_module.ParameterNames[i]} has {length} values; it has {expected}.", nameof(state));
+                buffers[i] = new float[length];
+                if (reader.Read(MemoryMarshal.AsBytes(buffers[i].AsSpan())) != length * sizeof(float)) throw new EndOfStreamException();
+            }
+            if (reader.BaseStream.Position != state.Length) throw new ArgumentException("The optimizer state has trailing bytes.", nameof(state));
+        }
+        catch (EndOfStreamException)
+        {
+            throw new ArgumentException("The optimizer state is truncated.", nameof(state));
+        }
+        for (var i = 0; i < buffers.Length; i++)
+        {
+            var (parameter, slot) = states[i];
+            slot.momentum_buffer?.Dispose();
+            // Not started: no buffers, so the next step starts them from its gradient, as a fresh optimizer does.
+            slot.momentum_buffer = started ? TorchTensors.FromFloats(buffers[i], parameter.shape, parameter.device) : null;
+        }
+    }
+
+    /// <summary>Each parameter with its SGD state (TorchSharp's <c>state_dict</c> lists them in the order they were given).</summary>
+    private List<(Tensor Parameter, SGD.State Buffer)> MomentumStates()
+    {
+        var states = _optimizer.state_dict().State;
+        if (states.Count != _parameters.Count) throw new InvalidOperationException($"The optimizer holds {states.Count} states for {_parameters.Count} parameters.");
+        return _parameters.Select((p, i) => ((Tensor)p, (SGD.State)states[i])).ToList();
     }
 
     /// <inheritdoc />

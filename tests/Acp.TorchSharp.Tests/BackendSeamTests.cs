@@ -16,7 +16,7 @@ namespace Acp.TorchSharp.Tests;
 public sealed class BackendSeamTests(ITestOutputHelper log)
 {
     /// <summary>The pipeline tests' small settings (tests/Acp.Pruning.Tests/Pipeline/PipelineTests.cs, <c>Small</c>).</summary>
-    private static PruningOptions Small(IComputeBackend backend) => new()
+    internal static PruningOptions Small(IComputeBackend backend) => new()
     {
         Strategy = PruningStrategy.Acp,
         TargetFlops = 0.5,
