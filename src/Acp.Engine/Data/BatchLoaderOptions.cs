@@ -35,6 +35,15 @@ public sealed record BatchLoaderOptions
     /// <summary>Mirror each image left–right with probability ½ (after the crop, as torchvision recipes order them).</summary>
     public bool HorizontalFlip { get; init; }
 
+    /// <summary>
+    /// For data sets that decode a file on every read (<see cref="IImageDataset.DecodesOnRead"/>, image folders): how
+    /// many batches are decoded ahead of the caller, each in parallel over its images, while the caller works on the
+    /// current one. Memory: this many batch buffers besides the caller's, whatever the data set's size. 0 decodes on
+    /// the caller's thread, one image after another. Data sets held in memory are always read on the caller's thread.
+    /// The batches are the same either way.
+    /// </summary>
+    public int PrefetchBatches { get; init; } = 2;
+
     /// <summary>Whether any augmentation is on.</summary>
     public bool Augments => CropPadding > 0 || HorizontalFlip;
 }
