@@ -6,6 +6,8 @@
 #     libturbojpeg (JPEG decoding of image-folder data sets), PIL (their test oracle), Chromium + DejaVu fonts (renders
 #     the HTML report in its test)
 #   - the generated test fixtures (torchvision exports and tiny edge-case models), cached between runs
+#   - ImageNet-size models in $ACP_CACHE_DIR/imagenet: 224-px torchvision exports (generated) and the CNTK ResNet-18 of
+#     the NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18 (restored through tools/nuget-models, then copied)
 # ONNX Runtime comes from its NuGet package with the build (dotnet restore); nothing to install for it here.
 # Environment: ACP_CACHE_DIR (default ~/.cache/acp) holds the generated fixtures.
 set -euo pipefail
@@ -42,3 +44,21 @@ $run_only && exit 0
 # 2. Test fixtures (the generator keeps a stamp and returns at once when they are current).
 /usr/bin/python3 "$repo/tools/generate_fixtures.py" --out "$cache/fixtures"
 /usr/bin/python3 "$repo/tools/generate_engine_fixtures.py" --out "$cache/engine-fixtures"
+
+# 3. ImageNet-size models (scale tests and benchmarks), in their own folder: torchvision exports at 224 px, and the
+#    CNTK ResNet-18 that the NuGet package Microsoft.ML.DnnImageFeaturizer.ResNet18 ships (a real model from outside).
+#    The package comes like any other: restoring tools/nuget-models brings it into the NuGet package folder (no URL).
+imagenet="$cache/imagenet"
+/usr/bin/python3 "$repo/tools/generate_imagenet_fixtures.py" --out "$imagenet"
+cntk="$imagenet/resnet18.cntk.onnx"
+if [ ! -f "$cntk" ]; then
+  say "restoring tools/nuget-models (Microsoft.ML.DnnImageFeaturizer.ResNet18)"
+  project="$repo/tools/nuget-models/NuGetModels.csproj"
+  log=$(mktemp)
+  dotnet restore "$project" --nologo >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; echo "setup: restoring $project failed" >&2; exit 1; }
+  rm -f "$log"
+  root=$(dotnet msbuild "$project" -nologo -getProperty:NuGetPackageRoot)
+  source="${root%/}/microsoft.ml.dnnimagefeaturizer.resnet18/0.24.0/tools/DnnImageModels/ResNet18Onnx/ResNet18.onnx"
+  [ -f "$source" ] || { echo "setup: $source is missing after the restore" >&2; exit 1; }
+  cp "$source" "$cntk.tmp.$$" && mv "$cntk.tmp.$$" "$cntk"
+fi

@@ -9,8 +9,10 @@ namespace Acp.Engine.Data;
 /// </summary>
 /// <remarks>
 /// The loader keeps no per-epoch state and can be enumerated from several threads at once, each with its own
-/// <see cref="Batch"/>. Filling a batch allocates nothing: pixels go through a per-channel lookup table of the 256
-/// possible normalised values into the batch's own arrays.
+/// <see cref="Batch"/>. Filling a batch of a data set held in memory allocates nothing: pixels go through a
+/// per-channel lookup table of the 256 possible normalised values into the batch's own arrays. A data set that decodes
+/// files (<see cref="IImageDataset.DecodesOnRead"/>) is decoded a few batches ahead, in parallel, into a fixed number
+/// of buffers (<see cref="BatchLoaderOptions.PrefetchBatches"/>): memory does not grow with the data set.
 /// </remarks>
 /// <example>
 /// <code>
@@ -36,6 +38,7 @@ public sealed class BatchLoader
         if (shape.Channels <= 0 || shape.Height <= 0 || shape.Width <= 0) throw new ArgumentException($"The data set's image shape {shape} must be positive.", nameof(dataset));
         if (options.BatchSize <= 0) throw new ArgumentException($"Batch size must be positive; got {options.BatchSize}.", nameof(options));
         if (options.CropPadding < 0) throw new ArgumentException($"Crop padding cannot be negative; got {options.CropPadding}.", nameof(options));
+        if (options.PrefetchBatches < 0) throw new ArgumentException($"Prefetched batches cannot be negative; got {options.PrefetchBatches}.", nameof(options));
         Dataset = dataset;
         Options = options;
         if (dataset.PixelFormat == PixelFormat.Features)
@@ -99,7 +102,13 @@ public sealed class BatchLoader
         return Enumerate(epoch, buffer ?? CreateBatch());
     }
 
-    private IEnumerable<Batch> Enumerate(int epoch, Batch batch)
+    private IEnumerable<Batch> Enumerate(int epoch, Batch batch) =>
+        Dataset.DecodesOnRead && Options.PrefetchBatches > 0 && BatchCount > 0
+            ? EnumeratePrefetched(epoch, batch)
+            : EnumerateInline(epoch, batch);
+
+    /// <summary>Fills each batch on the caller's thread when it is asked for: no allocation per batch.</summary>
+    private IEnumerable<Batch> EnumerateInline(int epoch, Batch batch)
     {
         var order = EpochOrder(epoch);
         var scratch = new Scratch(Dataset.ImageShape.PixelCount, _table is null);
@@ -108,45 +117,125 @@ public sealed class BatchLoader
         {
             var start = b * Options.BatchSize;
             var count = Math.Min(Options.BatchSize, order.Length - start);
-            Fill(batch, order.AsSpan(start, count), epoch, start, scratch);
+            for (var i = 0; i < count; i++) FillOne(batch, i, order[start + i], epoch, start + i, scratch);
+            batch.Count = count;
             batch.Epoch = epoch;
             batch.Number = b;
             yield return batch;
         }
     }
 
-    /// <summary>Writes the images at <paramref name="indices"/> (epoch positions from <paramref name="firstPosition"/>) into the batch.</summary>
-    private void Fill(Batch batch, ReadOnlySpan<int> indices, int epoch, int firstPosition, Scratch scratch)
+    /// <summary>
+    /// Decodes up to <see cref="BatchLoaderOptions.PrefetchBatches"/> batches ahead of the caller, each on the thread
+    /// pool and in parallel over its images, into buffers of a fixed pool; the caller receives each batch copied into
+    /// its own buffer (a copy costs far less than decoding the images). Memory is bounded by the pool, whatever the
+    /// data set's size; every image is filled exactly as the inline path fills it, so the batches are identical.
+    /// </summary>
+    private IEnumerable<Batch> EnumeratePrefetched(int epoch, Batch batch)
+    {
+        var order = EpochOrder(epoch);
+        var batches = BatchCount;
+        var pending = new Queue<Task<Batch>>();
+        var free = new Stack<Batch>();
+        using var stop = new CancellationTokenSource();
+        var next = 0;
+        void StartNext()
+        {
+            var number = next++;
+            var buffer = free.Count > 0 ? free.Pop() : CreateBatch();
+            pending.Enqueue(Task.Run(() => FillParallel(buffer, order, epoch, number, stop.Token)));
+        }
+
+        try
+        {
+            while (next < Math.Min(Options.PrefetchBatches, batches)) StartNext();
+            for (var b = 0; b < batches; b++)
+            {
+                // A failure (an unreadable file) surfaces here, at the batch that holds it, as the inline path raises it.
+                var filled = pending.Dequeue().GetAwaiter().GetResult();
+                CopyBatch(filled, batch);
+                free.Push(filled);
+                if (next < batches) StartNext();
+                yield return batch;
+            }
+        }
+        finally
+        {
+            // The caller stopped early (or a batch failed): no decode may outlive the enumeration, still writing into
+            // buffers or holding files open. Their results, and failures of batches never asked for, do not matter.
+            stop.Cancel();
+            foreach (var task in pending) ((IAsyncResult)task).AsyncWaitHandle.WaitOne();
+        }
+    }
+
+    /// <summary>Fills batch <paramref name="number"/> of the epoch into <paramref name="buffer"/>, its images in parallel.</summary>
+    private Batch FillParallel(Batch buffer, int[] order, int epoch, int number, CancellationToken cancellation)
+    {
+        var start = number * Options.BatchSize;
+        var count = Math.Min(Options.BatchSize, order.Length - start);
+        var failures = new Exception?[count];
+        var pixels = Dataset.ImageShape.PixelCount;
+        var features = _table is null;
+        Parallel.For(0, count, new ParallelOptions { CancellationToken = cancellation },
+            () => new Scratch(pixels, features),
+            (i, _, scratch) =>
+            {
+                try
+                {
+                    FillOne(buffer, i, order[start + i], epoch, start + i, scratch);
+                }
+                catch (Exception e)
+                {
+                    failures[i] = e;
+                }
+                return scratch;
+            },
+            static _ => { });
+        // The first failing image in batch order, as the inline path would meet it, whatever thread met it first.
+        if (Array.Find(failures, f => f is not null) is { } failure) System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        buffer.Count = count;
+        buffer.Epoch = epoch;
+        buffer.Number = number;
+        return buffer;
+    }
+
+    private static void CopyBatch(Batch from, Batch to)
+    {
+        from.ImageSpan.CopyTo(to.Images);
+        from.LabelSpan.CopyTo(to.Labels);
+        from.Indices.AsSpan(0, from.Count).CopyTo(to.Indices);
+        to.Count = from.Count;
+        to.Epoch = from.Epoch;
+        to.Number = from.Number;
+    }
+
+    /// <summary>Writes image <paramref name="index"/> (epoch position <paramref name="position"/>) into slot <paramref name="slot"/> of the batch.</summary>
+    private void FillOne(Batch batch, int slot, int index, int epoch, int position, Scratch scratch)
     {
         var shape = Dataset.ImageShape;
         var size = shape.PixelCount;
         var padding = Options.CropPadding;
-        for (var i = 0; i < indices.Length; i++)
+        if (_table is null) Dataset.ReadFeatures(index, scratch.Features);
+        else Dataset.ReadImage(index, scratch.Bytes);
+        int offsetY = padding, offsetX = padding;
+        var flip = false;
+        if (Options.Augments)
         {
-            var index = indices[i];
-            if (_table is null) Dataset.ReadFeatures(index, scratch.Features);
-            else Dataset.ReadImage(index, scratch.Bytes);
-            int offsetY = padding, offsetX = padding;
-            var flip = false;
-            if (Options.Augments)
+            // One stream per image, keyed by its position in the epoch: independent of batch boundaries and of
+            // the order images are filled in. Offsets in 0..2p; p means "no shift".
+            var random = DeterministicRandom.For(Options.Seed, RandomPurpose.Augmentation, epoch, position);
+            if (padding > 0)
             {
-                // One stream per image, keyed by its position in the epoch: independent of batch boundaries and of
-                // the order images are filled in. Offsets in 0..2p; p means "no shift".
-                var random = DeterministicRandom.For(Options.Seed, RandomPurpose.Augmentation, epoch, firstPosition + i);
-                if (padding > 0)
-                {
-                    offsetY = random.NextInt(2 * padding + 1);
-                    offsetX = random.NextInt(2 * padding + 1);
-                }
-                if (Options.HorizontalFlip) flip = random.NextBool();
+                offsetY = random.NextInt(2 * padding + 1);
+                offsetX = random.NextInt(2 * padding + 1);
             }
-            var destination = batch.Images.AsSpan(i * size, size);
-            if (_table is null) Transform<float, AsIs>(scratch.Features, destination, shape, default, padding, offsetY, offsetX, flip);
-            else Transform(scratch.Bytes, destination, shape, _table, padding, offsetY, offsetX, flip);
-            batch.Labels[i] = DatasetExtensions.CheckedLabel(Dataset, index);
-            batch.Indices[i] = index;
+            if (Options.HorizontalFlip) flip = random.NextBool();
         }
-        batch.Count = indices.Length;
+        var destination = batch.Images.AsSpan(slot * size, size);
+        if (_table is null) Transform<float, AsIs>(scratch.Features, destination, shape, default, padding, offsetY, offsetX, flip);
+        else Transform(scratch.Bytes, destination, shape, _table, padding, offsetY, offsetX, flip);
+        batch.Labels[slot] = DatasetExtensions.CheckedLabel(Dataset, index);
+        batch.Indices[slot] = index;
     }
 
     /// <summary>

@@ -67,6 +67,9 @@ public sealed class DatasetSubset : IImageDataset
     public PixelFormat PixelFormat => Source.PixelFormat;
 
     /// <inheritdoc/>
+    public bool DecodesOnRead => Source.DecodesOnRead;
+
+    /// <inheritdoc/>
     public void ReadFeatures(int index, Span<float> destination) => Source.ReadFeatures(_indices[index], destination);
 
     /// <inheritdoc/>

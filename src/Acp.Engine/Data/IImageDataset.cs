@@ -31,6 +31,13 @@ public interface IImageDataset
     int Label(int index);
 
     /// <summary>
+    /// Whether every <see cref="ReadImage"/> decodes a file (so a read costs far more than a copy, and nothing is held
+    /// in memory): <see cref="BatchLoader"/> then decodes the images of the next batches in parallel, ahead of the
+    /// caller, into a bounded number of batch buffers (<see cref="BatchLoaderOptions.PrefetchBatches"/>).
+    /// </summary>
+    bool DecodesOnRead => false;
+
+    /// <summary>
     /// How the images are stored: 0..255 bytes that <see cref="BatchLoader"/> normalises (every reader of files), or
     /// floats that are model input already (<see cref="InMemoryFeatureDataset"/>: an ML.NET feature column).
     /// </summary>

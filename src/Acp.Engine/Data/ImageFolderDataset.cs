@@ -19,7 +19,8 @@ namespace Acp.Engine.Data;
 /// </para>
 /// <para>
 /// The file list is built once when the data set is opened; images are decoded on every
-/// <see cref="ReadImage"/>, so memory does not grow with the data set. Instances are immutable and
+/// <see cref="ReadImage"/>, so memory does not grow with the data set (<see cref="BatchLoader"/> decodes a few batches
+/// ahead, in parallel, into a bounded number of buffers). Instances are immutable and
 /// <see cref="ReadImage"/> may be called from several threads at once. JPEG decoding uses libturbojpeg, loaded on the
 /// first JPEG read: a data set of PNGs works without it.
 /// </para>
@@ -77,6 +78,9 @@ public sealed class ImageFolderDataset : IImageDataset
 
     /// <inheritdoc/>
     public int ClassCount => Classes.Count;
+
+    /// <inheritdoc/>
+    public bool DecodesOnRead => true;
 
     /// <summary>Lists the images of the <paramref name="split"/> part of the data set in <paramref name="root"/>.</summary>
     /// <param name="root">The folder holding <c>train</c> and <c>test</c> (or <c>val</c>).</param>

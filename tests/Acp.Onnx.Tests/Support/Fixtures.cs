@@ -29,6 +29,26 @@ public static class Fixtures
         return path;
     }
 
+    /// <summary>
+    /// The folder of the ImageNet-size models (scripts/setup.sh): tools/generate_imagenet_fixtures.py's 224-px torchvision
+    /// exports (<c>resnet18.224.onnx</c>, <c>resnet50.224.onnx</c>, <c>mobilenet_v2.224.onnx</c>, facts in
+    /// <c>imagenet.json</c>) and <c>resnet18.cntk.onnx</c>, the CNTK export of the NuGet package
+    /// Microsoft.ML.DnnImageFeaturizer.ResNet18.
+    /// </summary>
+    public static string ImagenetDirectory => Path.Combine(Path.GetDirectoryName(Directory)!, "imagenet");
+
+    /// <summary>Full path of an ImageNet-size model.</summary>
+    public static string ImagenetPathOf(string file)
+    {
+        var path = Path.Combine(ImagenetDirectory, file);
+        if (!File.Exists(path)) throw new FileNotFoundException($"Model '{file}' is missing from {ImagenetDirectory}; run scripts/setup.sh.", path);
+        return path;
+    }
+
+    /// <summary>PyTorch's facts (params_expected, macs_expected, shapes) about a 224-px torchvision export.</summary>
+    public static JsonElement ImagenetManifest(string file) =>
+        JsonDocument.Parse(File.ReadAllText(ImagenetPathOf("imagenet.json"))).RootElement.GetProperty(file).Clone();
+
     /// <summary>The torchvision models, each exported with BatchNormalization folded and kept.</summary>
     public static readonly string[] TorchvisionNames = ["resnet18", "resnet50", "mobilenet_v2", "densenet121", "vgg11_bn"];
 
