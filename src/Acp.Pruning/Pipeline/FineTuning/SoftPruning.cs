@@ -34,7 +34,7 @@ internal sealed class SoftPruning(bool asymptotic, bool freezing) : IFineTuning
     public StartingPoint Build(PruningRun run, StructureChoice structure)
     {
         var options = run.Options;
-        if (options.Epochs < 1) throw new ArgumentException($"{options.Strategy} prunes while fine-tuning; it needs at least one epoch.", nameof(run));
+        if (options.Epochs < 1) throw new ArgumentException($"{options.Strategy} prunes while fine-tuning; it needs at least one epoch.", "options");
         var builder = run.Builder(ChannelRanking.L1(run.Analysis, run.Groups));
         var (cut, _) = builder.Prune(structure.Widths);
         double before;
