@@ -67,7 +67,7 @@ public sealed class CostPredictionTests
 
         foreach (var seed in new[] { 1, 2 })
         {
-            var keep = new RandomStrategy(seed).Select(analysis, 0.5, roundTo);
+            var keep = UniformSelection.Random(seed).Select(analysis, 0.5, roundTo);
             var pruned = ChannelSurgery.Apply(analysis, keep).Model;
             var after = ModelCost.Compute(pruned, ShapeInference.Run(pruned));
 

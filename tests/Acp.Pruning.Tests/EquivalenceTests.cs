@@ -41,7 +41,7 @@ public sealed class EquivalenceTests
     {
         // Two ratios, so that both mostly-kept and mostly-removed groups are exercised; widths rounded to 8.
         var ratio = seed == 1 ? 0.5 : 0.25;
-        AssertEquivalent(OnnxModel.Load(Fixtures.PathOf(file)), analysis => new RandomStrategy(seed).Select(analysis, ratio), seed, file);
+        AssertEquivalent(OnnxModel.Load(Fixtures.PathOf(file)), analysis => UniformSelection.Random(seed).Select(analysis, ratio), seed, file);
     }
 
     [Theory]
@@ -51,7 +51,7 @@ public sealed class EquivalenceTests
         var model = OnnxModel.Load(Fixtures.PathOf(file));
         for (var seed = 1; seed <= 3; seed++)
         {
-            AssertEquivalent(model, analysis => new RandomStrategy(seed).Select(analysis, 0.5, roundTo: 1), seed, file);
+            AssertEquivalent(model, analysis => UniformSelection.Random(seed).Select(analysis, 0.5, roundTo: 1), seed, file);
         }
     }
 
@@ -62,7 +62,7 @@ public sealed class EquivalenceTests
         var model = ChannelModels.All[name]();
         for (var seed = 1; seed <= 3; seed++)
         {
-            AssertEquivalent(model, analysis => new RandomStrategy(seed).Select(analysis, 0.3 * seed - 0.2, roundTo: 1), seed, name);
+            AssertEquivalent(model, analysis => UniformSelection.Random(seed).Select(analysis, 0.3 * seed - 0.2, roundTo: 1), seed, name);
         }
     }
 

@@ -25,7 +25,7 @@ public sealed class StrategyTests
         model.Graph.Initializers.Set(OnnxTensor.FromFloats("conv.w", weight.Dims, scaled));
         var analysis = ChannelAnalysis.Run(model);
 
-        var keep = new L1NormStrategy().Select(analysis, 0.5, roundTo: 1);
+        var keep = UniformSelection.L1().Select(analysis, 0.5, roundTo: 1);
 
         Assert.Equal([1, 3], keep[analysis.PrunableGroups.Single().Id]);
     }
@@ -55,7 +55,7 @@ public sealed class StrategyTests
     public void Selections_keep_rounded_sorted_widths_of_prunable_groups_only()
     {
         var analysis = Resnet18();
-        foreach (var strategy in new ChannelSelectionStrategy[] { new L1NormStrategy(), new RandomStrategy(5) })
+        foreach (var strategy in new UniformSelection[] { UniformSelection.L1(), UniformSelection.Random(5) })
         {
             var keep = strategy.Select(analysis, 0.3);
 
@@ -76,9 +76,9 @@ public sealed class StrategyTests
     {
         var analysis = Resnet18();
 
-        var a = new RandomStrategy(11).Select(analysis, 0.5);
-        var b = new RandomStrategy(11).Select(analysis, 0.5);
-        var c = new RandomStrategy(12).Select(analysis, 0.5);
+        var a = UniformSelection.Random(11).Select(analysis, 0.5);
+        var b = UniformSelection.Random(11).Select(analysis, 0.5);
+        var c = UniformSelection.Random(12).Select(analysis, 0.5);
 
         Assert.All(a.Keys, id => Assert.Equal(a[id], b[id]));
         Assert.Contains(a.Keys, id => !a[id].SequenceEqual(c[id]));
@@ -88,13 +88,13 @@ public sealed class StrategyTests
     public void Ratio_zero_keeps_everything_and_small_groups_keep_one_multiple()
     {
         var analysis = Resnet18();
-        var keep = new L1NormStrategy().Select(analysis, 0);
+        var keep = UniformSelection.L1().Select(analysis, 0);
         Assert.All(keep, kv => Assert.Equal(analysis.Groups[kv.Key].Width, kv.Value.Length));
 
         var edge = ChannelAnalysis.Run(OnnxModel.Load(Fixtures.PathOf("edge_depthwise.onnx")));
         // Width 8 at ratio 0.9: rounding never goes below one multiple of 8.
-        Assert.Equal(8, new RandomStrategy(1).Select(edge, 0.9).Single().Value.Length);
-        Assert.Single(new RandomStrategy(1).Select(edge, 0.9, roundTo: 1).Single().Value);
+        Assert.Equal(8, UniformSelection.Random(1).Select(edge, 0.9).Single().Value.Length);
+        Assert.Single(UniformSelection.Random(1).Select(edge, 0.9, roundTo: 1).Single().Value);
     }
 
     [Fact]
@@ -104,7 +104,7 @@ public sealed class StrategyTests
         var id = analysis.PrunableGroups.Single().Id;
         for (var seed = 0; seed < 20; seed++)
         {
-            var keep = new RandomStrategy(seed).Select(analysis, 0.8, roundTo: 1);
+            var keep = UniformSelection.Random(seed).Select(analysis, 0.8, roundTo: 1);
 
             Assert.Empty(PruningPlan.EmptiedValues(analysis, keep));
             Assert.Contains(keep[id], i => i < 4);
@@ -121,6 +121,6 @@ public sealed class StrategyTests
     public void Out_of_range_ratios_and_multiples_are_refused(double ratio, int roundTo)
     {
         var analysis = ChannelAnalysis.Run(OnnxModel.Load(Fixtures.PathOf("edge_depthwise.onnx")));
-        Assert.Throws<ArgumentOutOfRangeException>(() => new L1NormStrategy().Select(analysis, ratio, roundTo));
+        Assert.Throws<ArgumentOutOfRangeException>(() => UniformSelection.L1().Select(analysis, ratio, roundTo));
     }
 }

@@ -79,7 +79,7 @@ public sealed class Budget
     /// <exception cref="InvalidOperationException">Even the narrowest uniform structure is over budget.</exception>
     public (double Ratio, int[] Widths) Uniform(int roundTo)
     {
-        int[] At(double r) => _groups.Select(g => ChannelRounding.RoundWidth(g.Width, g.Width * (1 - r), roundTo)).ToArray();
+        int[] At(double r) => Widths(_groups, r, roundTo);
         var narrowest = _groups.Select(g => Math.Min(roundTo, g.Width)).ToArray();
         if (!Allows(narrowest))
         {
@@ -95,6 +95,23 @@ public sealed class Budget
         }
         return Allows(At(hi)) ? (hi, At(hi)) : (1, narrowest);
     }
+
+    /// <summary>
+    /// The widths of <paramref name="groups"/> when each loses <paramref name="ratio"/> of its channels: width·(1 − r)
+    /// rounded to a multiple of <paramref name="roundTo"/> (<see cref="ChannelRounding.RoundWidth"/>). A given ratio (the
+    /// structure-only <c>--ratio</c>) and the budget's <see cref="Uniform"/> both become widths here.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="ratio"/> is outside [0, 1) or <paramref name="roundTo"/> below 1.</exception>
+    public static int[] UniformWidths(IReadOnlyList<ChannelGroup> groups, double ratio, int roundTo = ChannelRounding.DefaultMultiple)
+    {
+        ArgumentNullException.ThrowIfNull(groups);
+        if (!(ratio >= 0 && ratio < 1)) throw new ArgumentOutOfRangeException(nameof(ratio), ratio, "The ratio of channels to remove must be at least 0 and below 1.");
+        ArgumentOutOfRangeException.ThrowIfLessThan(roundTo, 1);
+        return Widths(groups, ratio, roundTo);
+    }
+
+    private static int[] Widths(IReadOnlyList<ChannelGroup> groups, double ratio, int roundTo) =>
+        groups.Select(g => ChannelRounding.RoundWidth(g.Width, g.Width * (1 - ratio), roundTo)).ToArray();
 
     /// <summary>
     /// The group whose next rounding step down saves the most MACs per parameter it removes (a greedy knapsack step:

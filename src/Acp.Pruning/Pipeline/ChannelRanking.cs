@@ -5,8 +5,10 @@ using Acp.Pruning.Search;
 namespace Acp.Pruning.Pipeline;
 
 /// <summary>
-/// For each searched group, the order in which its channels are kept: a structure (a width per group) becomes keep-sets
-/// by taking the first width channels of each order. ACP's search decides how many channels; this decides which.
+/// Which channels a group keeps, the one place this is decided: for each group, the order in which its channels are
+/// kept (cluster representatives, L1 norms, or a seeded random order), and a structure (a width per group) becomes
+/// keep-sets by taking the first width channels of each order. The search decides how many channels; this decides
+/// which. A fraction removed from every group becomes widths through <see cref="Budget.UniformWidths"/>.
 /// </summary>
 public sealed class ChannelRanking
 {
@@ -49,7 +51,11 @@ public sealed class ChannelRanking
         return new ChannelRanking(analysis, features.Select(f => f.Group).ToArray(), orders);
     }
 
-    /// <summary>Largest producer-filter L1 norm first.</summary>
+    /// <summary>
+    /// Largest producer-filter L1 norm first (Li et al., "Pruning Filters for Efficient ConvNets"), summed over every
+    /// producer of the group: in a residual group each channel is one filter of several convolutions, and all of them
+    /// are removed together. Ties keep the lower channel.
+    /// </summary>
     public static ChannelRanking L1(ChannelAnalysis analysis, IReadOnlyList<ChannelGroup> groups)
     {
         ArgumentNullException.ThrowIfNull(groups);
@@ -62,7 +68,10 @@ public sealed class ChannelRanking
         return new ChannelRanking(analysis, groups, orders);
     }
 
-    /// <summary>A seeded random order per group (the ACP code's default rule, and the random baseline).</summary>
+    /// <summary>
+    /// A seeded random order per group (the ACP code's default rule, and the random baseline with or without data): the
+    /// same for the same seed and group, whatever groups come before it.
+    /// </summary>
     public static ChannelRanking Random(ChannelAnalysis analysis, IReadOnlyList<ChannelGroup> groups, int seed)
     {
         ArgumentNullException.ThrowIfNull(groups);
@@ -82,6 +91,10 @@ public sealed class ChannelRanking
         return new ChannelRanking(analysis, groups, orders);
     }
 
+    /// <summary>Given orders (every channel of each group, the one to keep first at the front).</summary>
+    internal static ChannelRanking FromOrders(ChannelAnalysis analysis, IReadOnlyList<ChannelGroup> groups, Dictionary<int, IReadOnlyList<int>> orders) =>
+        new(analysis, groups, orders);
+
     /// <summary>
     /// Keep-sets for a structure: group <c>Groups[d]</c> keeps the first <c>widths[d]</c> channels of its order. A value
     /// that would lose every channel (a Split or Slice output holding part of a group) keeps its best-ranked one.
@@ -97,7 +110,32 @@ public sealed class ChannelRanking
             if (widths[d] < 1 || widths[d] > group.Width) throw new ArgumentException($"Group {group.Id} has {group.Width} channels; width {widths[d]} is impossible.", nameof(widths));
             keep[group.Id] = _orders[group.Id].Take(widths[d]).Order().ToArray();
         }
-        ChannelSelectionStrategy.KeepEveryValueNonEmpty(_analysis, keep, _orders);
+        KeepEveryValueNonEmpty(keep);
         return keep;
+    }
+
+    /// <summary>
+    /// A Split or Slice output that carries only part of a group can lose all its channels; such a plan is refused,
+    /// so the best-ranked channel the value carries is kept back (the width then exceeds the rounded one by one).
+    /// </summary>
+    private void KeepEveryValueNonEmpty(Dictionary<int, int[]> keep)
+    {
+        while (PruningPlan.EmptiedValues(_analysis, keep).FirstOrDefault() is { } emptied)
+        {
+            var best = _analysis.MembershipsOf(emptied)
+                .Where(m => keep.ContainsKey(m.Group.Id))
+                .SelectMany(m => m.Member.Channels().Select(c => (Group: m.Group.Id, Index: c.GroupIndex)))
+                .MinBy(c => IndexOf(_orders[c.Group], c.Index));
+            keep[best.Group] = [.. keep[best.Group].Append(best.Index).Order()];
+        }
+    }
+
+    private static int IndexOf(IReadOnlyList<int> order, int index)
+    {
+        for (var i = 0; i < order.Count; i++)
+        {
+            if (order[i] == index) return i;
+        }
+        return int.MaxValue;
     }
 }

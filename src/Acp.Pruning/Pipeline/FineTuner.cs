@@ -23,10 +23,10 @@ internal sealed class FineTuner
     }
 
     /// <summary>
-    /// Trains <paramref name="epochs"/> epochs starting from <paramref name="model"/> (whose initializers receive the
-    /// trained weights) and returns the network and each epoch's mean loss.
+    /// Trains <paramref name="candidate"/>'s network for <paramref name="epochs"/> epochs and returns the trained
+    /// candidate (the same one, or on resume the one built from the checkpoint) and each epoch's mean loss.
     /// </summary>
-    /// <param name="model">The starting weights; overwritten with the result.</param>
+    /// <param name="candidate">The starting point; taken over (on resume it is disposed and replaced).</param>
     /// <param name="epochs">Epochs to train.</param>
     /// <param name="store">Where checkpoints go, or null for none.</param>
     /// <param name="afterEpoch">Called after each epoch's optimizer steps and before its checkpoint (soft pruning).</param>
@@ -34,7 +34,7 @@ internal sealed class FineTuner
     /// <param name="cancellation">Checked every batch.</param>
     /// <param name="resumed">Called once with the checkpoint's epoch when the run continues from a checkpoint, to restore
     /// state that lives outside the weights (soft pruning's masks).</param>
-    public (ITrainableNetwork Network, OnnxModel Model, double[] Losses) Run(OnnxModel model, int epochs, RunStore? store, Action<int, ITrainableNetwork>? afterEpoch,
+    public (Candidate Trained, double[] Losses) Run(Candidate candidate, int epochs, RunStore? store, Action<int, ITrainableNetwork>? afterEpoch,
         IProgress<PruningProgress>? progress, CancellationToken cancellation, Action<int, ITrainableNetwork>? resumed = null)
     {
         var losses = new List<double>();
@@ -42,15 +42,20 @@ internal sealed class FineTuner
         byte[]? optimizerState = null;
         if (store?.LoadCheckpoint() is { } checkpoint && checkpoint.Epoch < epochs)
         {
-            model = ReplaceWeights(model, checkpoint.Model!);
+            // The checkpoint's graph replaces the candidate's: it holds the weights, and it is the graph they go back to.
+            var graph = Checked(candidate, checkpoint.Model!);
+            candidate.Dispose();
+            candidate = new Candidate(graph, _options.Backend.Build(graph, _options.Seed));
             losses.AddRange(checkpoint.Losses);
             optimizerState = checkpoint.Optimizer;
             start = checkpoint.Epoch + 1;
         }
-        var network = _options.Backend.Build(model, _options.Seed);
+        var network = candidate.Network;
         if (start > 0) resumed?.Invoke(start - 1, network);
-        if (epochs == 0 || start >= epochs) return (network, model, losses.ToArray());
+        if (epochs == 0 || start >= epochs) return (candidate, losses.ToArray());
 
+        // The checkpoint's own copy of the graph: the candidate's graph is written once, at the hand-over.
+        var snapshot = store is null ? null : candidate.CloneGraph();
         var schedule = new CosineSchedule(_options.LearningRate);
         using var trainer = network.CreateTrainer(new NetworkTrainingOptions
         {
@@ -70,10 +75,13 @@ internal sealed class FineTuner
             var meanLoss = TrainEpoch(trainer, schedule, epoch, epochs, epochProgress, cancellation);
             afterEpoch?.Invoke(epoch, network);
             losses.Add(meanLoss);
-            network.WriteWeightsTo(model);
-            store?.SaveCheckpoint(new FineTuneCheckpoint(epoch, losses.ToArray(), trainer.ExportState(), model));
+            if (store is not null)
+            {
+                network.WriteWeightsTo(snapshot!);
+                store.SaveCheckpoint(new FineTuneCheckpoint(epoch, losses.ToArray(), trainer.ExportState(), snapshot));
+            }
         }
-        return (network, model, losses.ToArray());
+        return (candidate, losses.ToArray());
     }
 
     /// <summary>
@@ -104,12 +112,12 @@ internal sealed class FineTuner
         return lossSum / Math.Max(1, images);
     }
 
-    /// <summary>The checkpoint's weights, which were written into a copy of this same pruned model.</summary>
-    private static OnnxModel ReplaceWeights(OnnxModel model, OnnxModel checkpoint)
+    /// <summary>The checkpoint's graph, which must be a copy of the candidate's with other weights.</summary>
+    private static OnnxModel Checked(Candidate candidate, OnnxModel checkpoint)
     {
         foreach (var initializer in checkpoint.Graph.Initializers)
         {
-            if (!model.Graph.Initializers.Contains(initializer.Name) && model.Graph.Nodes.All(n => !n.Outputs.Contains(initializer.Name)))
+            if (!candidate.Defines(initializer.Name))
             {
                 throw new IOException($"The fine-tuning checkpoint holds a weight '{initializer.Name}' the pruned model does not have; it belongs to another run.");
             }

@@ -72,4 +72,17 @@ public sealed class PipelineTests(ITestOutputHelper output)
         Assert.Equal(result.Candidates.Max(c => c.Accuracy), result.SearchHistory[^1].BestFitness);
         Assert.NotNull(result.Epsilon);
     }
+
+    [Fact]
+    public void Random_keeps_the_same_channels_with_and_without_data()
+    {
+        // One seeding for both paths (issue 20): the structure-only prune once drew from System.Random instead.
+        var options = Small(PruningStrategy.Random) with { Epochs = 0, Seed = 9 };
+        var withData = PruningPipeline.Run(TrainedSmallCnn.Model(), TrainedSmallCnn.Data(), options);
+        var withoutData = PruningPipeline.Run(TrainedSmallCnn.Model(), null, options);
+
+        Assert.Equal(withData.Keep.Keys.Order(), withoutData.Keep.Keys.Order());
+        Assert.All(withData.Keep, kv => Assert.Equal(kv.Value, withoutData.Keep[kv.Key]));
+        Assert.Contains(withData.Keep, kv => kv.Value.Length < withData.Widths.Single(w => w.GroupId == kv.Key).OriginalWidth);
+    }
 }

@@ -17,24 +17,37 @@ namespace Acp.Pruning.Pipeline;
 /// pruned filters by α_t = ½·(1 − (t+1)/E) (falling to 0, so the last epoch is hard); GHFP zeroes like SFP and masks
 /// (freezes at zero, no gradient) the share (t+1)/E of them, weakest first.
 /// </remarks>
-internal static class SoftPruning
+/// <param name="asymptotic">ASRFP: the pruned share rises to the target and pruned filters are decayed, not zeroed.</param>
+/// <param name="freezing">GHFP: a growing share of the zeroed channels is frozen at zero.</param>
+internal sealed class SoftPruning(bool asymptotic, bool freezing) : IFineTuning
 {
-    public static (OnnxModel Pruned, IReadOnlyDictionary<int, int[]> Keep, double Before, ITrainableNetwork Tuned, double[] Losses) Run(
-        OnnxModel model, ChannelAnalysis analysis, IReadOnlyList<ChannelGroup> groups, int[] widths, ITrainableNetwork original, RunData data,
-        PruningOptions options, RunStore? store, IProgress<PruningProgress>? progress, CancellationToken cancellation)
+    /// <summary>SFP: the weakest filters zeroed after every epoch.</summary>
+    public static SoftPruning Sfp { get; } = new(asymptotic: false, freezing: false);
+
+    /// <summary>ASRFP: a rising share of the weakest filters decayed by a falling factor.</summary>
+    public static SoftPruning Asrfp { get; } = new(asymptotic: true, freezing: false);
+
+    /// <summary>GHFP: zeroed like SFP, and a growing share of them frozen.</summary>
+    public static SoftPruning Ghfp { get; } = new(asymptotic: false, freezing: true);
+
+    /// <summary>The whole network, and the accuracy of the plain hard cut (L1 channels) for comparison with the other strategies.</summary>
+    public StartingPoint Build(PruningRun run, StructureChoice structure)
     {
-        if (options.Epochs < 1) throw new ArgumentException($"{options.Strategy} prunes while fine-tuning; it needs at least one epoch.", nameof(options));
+        var options = run.Options;
+        if (options.Epochs < 1) throw new ArgumentException($"{options.Strategy} prunes while fine-tuning; it needs at least one epoch.", "options");
+        var builder = run.Builder(ChannelRanking.L1(run.Analysis, run.Groups));
+        var (cut, _) = builder.Prune(structure.Widths);
+        double before;
+        using (var candidate = builder.Recalibrated(cut, run.Cancellation)) before = run.ValidationAccuracy(candidate);
+        var full = run.Model.Clone();
+        return new StartingPoint(new Candidate(full, options.Backend.Build(full, options.Seed)), before);
+    }
+
+    /// <summary>Fine-tunes the whole network, pruning softly after every epoch; the zeroed channels are removed at the end.</summary>
+    public FineTuned Train(PruningRun run, StructureChoice structure, StartingPoint start)
+    {
+        var (analysis, groups, options, widths) = (run.Analysis, run.Groups, run.Options, structure.Widths);
         var slices = groups.Select(g => FilterSlices(analysis, g)).ToArray();
-
-        // Accuracy of the plain hard cut at the start, for comparison with the other strategies' "before fine-tuning".
-        var ranking = ChannelRanking.L1(analysis, groups);
-        var builder = new CandidateBuilder(analysis, ranking, data.Recalibration, options.Seed, options.Backend);
-        var (cut, _) = builder.Prune(widths);
-        (int Correct, int Images) score;
-        using (var candidate = builder.Recalibrated(cut, cancellation)) score = CandidateBuilder.Score(candidate, data.Validation, cancellation);
-        var before = (double)score.Correct / score.Images;
-
-        var full = model.Clone();
         var epochs = options.Epochs;
         void AfterEpoch(int epoch, ITrainableNetwork network)
         {
@@ -43,13 +56,13 @@ internal static class SoftPruning
             {
                 var group = groups[d];
                 var finalPruned = group.Width - widths[d];
-                var pruned = options.Strategy == PruningStrategy.Asrfp
+                var pruned = asymptotic
                     ? (int)Math.Round(finalPruned * (1 - Math.Pow(1 - progressShare, 3)))
                     : finalPruned;
                 var weakest = Weakest(network, slices[d], group.Width, pruned);
-                var factor = options.Strategy == PruningStrategy.Asrfp ? 0.5f * (float)(1 - progressShare) : 0f;
+                var factor = asymptotic ? 0.5f * (float)(1 - progressShare) : 0f;
                 Scale(network, slices[d], weakest, factor);
-                if (options.Strategy == PruningStrategy.Ghfp) Freeze(network, d, weakest, progressShare);
+                if (freezing) Freeze(network, d, weakest, progressShare);
             }
         }
 
@@ -60,36 +73,33 @@ internal static class SoftPruning
 
         void Resumed(int epoch, ITrainableNetwork network)
         {
-            if (options.Strategy != PruningStrategy.Ghfp) return;
+            if (!freezing) return;
             for (var d = 0; d < groups.Count; d++)
             {
                 Freeze(network, d, Weakest(network, slices[d], groups[d].Width, groups[d].Width - widths[d]), (epoch + 1) / (double)epochs);
             }
         }
-        var teacher = options.DistillationWeight > 0 ? original : null;
-        var (tuned, trained, losses) = new FineTuner(options, data.Training, teacher).Run(full, epochs, store, AfterEpoch, progress, cancellation, Resumed);
+        var (tuned, losses) = new FineTuner(options, run.Data.Training, run.Teacher)
+            .Run(start.Candidate, epochs, run.Store, AfterEpoch, run.Progress, run.Cancellation, Resumed);
 
         // The zeroed channels are the weakest; surgery removes them.
-        var keep = new Dictionary<int, int[]>();
         var orders = new Dictionary<int, IReadOnlyList<int>>();
         for (var d = 0; d < groups.Count; d++)
         {
-            var norms = Norms(tuned, slices[d], groups[d].Width);
+            var norms = Norms(tuned.Network, slices[d], groups[d].Width);
             orders[groups[d].Id] = Enumerable.Range(0, groups[d].Width).OrderByDescending(c => norms[c]).ThenBy(c => c).ToArray();
-            keep[groups[d].Id] = orders[groups[d].Id].Take(widths[d]).Order().ToArray();
         }
-        ChannelSelectionStrategy.KeepEveryValueNonEmpty(analysis, keep, orders);
+        var keep = ChannelRanking.FromOrders(analysis, groups, orders).KeepSets(widths);
         // Writing weights back can turn an Identity over a shared initializer into an initializer of its own, so the
         // trained model is analysed afresh and its groups matched to the original ones by the value they start from.
+        var trained = tuned.ToModel();
         var trainedAnalysis = ChannelAnalysis.Run(trained);
         var byProducer = trainedAnalysis.PrunableGroups.Where(g => g.Producers.Count > 0).ToDictionary(g => g.Producers[0].Output, g => g.Id, StringComparer.Ordinal);
         var trainedKeep = keep.ToDictionary(
             kv => byProducer.TryGetValue(analysis.Group(kv.Key).Producers[0].Output, out var id) ? id
                 : throw new InvalidOperationException($"Group {kv.Key} has no counterpart in the fine-tuned model."),
             kv => kv.Value);
-        var pruned = ChannelSurgery.Apply(trainedAnalysis, trainedKeep).Model;
-        tuned.Dispose();
-        return (pruned, keep, before, options.Backend.Build(pruned, options.Seed), losses);
+        return new FineTuned(ChannelSurgery.Apply(trainedAnalysis, trainedKeep).Model, keep, losses);
     }
 
     /// <summary>A trainable slice producing group channels: parameter, axis, and per parameter index the group channel (−1 = other group).</summary>
