@@ -35,9 +35,13 @@ public sealed class NotebookRunTests(NotebookRuns runs, ITestOutputHelper output
 
         var groups = Table(run, "Id", "Width", "Prunable", "Producers", "Members", "Fenced");
         Assert.Contains(groups, row => row["Prunable"] == "True");
-        // The input's three colour channels and the class scores are fenced, with a reason.
-        Assert.Contains(groups, row => row["Prunable"] == "False" && row["Width"] == "3" && row["Fenced"].Length > 0);
-        Assert.Contains(groups, row => row["Prunable"] == "False" && row["Width"] == "1000" && row["Fenced"].Length > 0);
+        // Exactly two groups are fenced: the input's colour channels and the class scores, as wide as PyTorch exported them.
+        var fenced = groups.Where(row => row["Prunable"] == "False").ToList();
+        var input = manifest.GetProperty("input_shape")[1].GetInt32().ToString(CultureInfo.InvariantCulture);
+        var classes = manifest.GetProperty("output_shape")[1].GetInt32().ToString(CultureInfo.InvariantCulture);
+        Assert.Equal(2, fenced.Count);
+        Assert.Contains(fenced, row => row["Width"] == input && row["Fenced"].Contains("graph input", StringComparison.Ordinal));
+        Assert.Contains(fenced, row => row["Width"] == classes && row["Fenced"].Contains("graph output", StringComparison.Ordinal));
     }
 
     [Fact]
