@@ -1,72 +1,60 @@
 using System.Collections.Concurrent;
 using Acp.Onnx.Tests.Support;
-using Acp.Tests.Support;
+using Xunit.Abstractions;
+using Xunit.Sdk;
 
 namespace Acp.Notebooks.Tests.Support;
 
-/// <summary>A notebook run as a file-based app.</summary>
-/// <param name="AppPath">The generated .cs file (deleted with the fixture unless ACP_NOTEBOOK_APPS names a folder to keep it in).</param>
-/// <param name="Result">What <c>dotnet run</c> did.</param>
-public sealed record NotebookRun(string AppPath, ProcessResult Result)
-{
-    /// <summary>The run, and the numbered app source, for assertion messages.</summary>
-    public string Describe()
-    {
-        var source = File.ReadAllLines(AppPath).Select((line, i) => $"{i + 1,4}  {line}");
-        return $"{Result.Describe()}\n--- {AppPath} ---\n{string.Join('\n', source)}";
-    }
-}
-
 /// <summary>
-/// Converts and runs each notebook at most once per test class, however many tests look at its output. The apps are
-/// written outside the checkout (so the repository's Directory.Build.props, with warnings as errors, does not apply to
-/// notebook code) and built into artifacts/notebook-tests, apart from a developer's own bin and obj folders.
+/// Packs the checkout once and runs each notebook through the kernel at most once per test class, however many tests
+/// look at its outputs. Which notebook and cell runs is reported as it happens (xunit diagnostic messages, which
+/// tests/xunit.runner.json turns on) and kept for the test's own output.
 /// </summary>
 public sealed class NotebookRuns : IDisposable
 {
-    private static readonly TimeSpan RunTimeout = TimeSpan.FromMinutes(15);
+    private static readonly TimeSpan CellTimeout = TimeSpan.FromMinutes(15);
 
-    /// <summary>When set, the folder the generated apps are written to and left in, to run or read by hand.</summary>
-    public const string KeepAppsVariable = "ACP_NOTEBOOK_APPS";
+    private readonly IMessageSink _sink;
+    private readonly Lazy<LocalPackages> _packages;
+    private readonly ConcurrentDictionary<string, Lazy<(NotebookRun Run, string Log)>> _runs = new(StringComparer.Ordinal);
 
-    private readonly TemporaryDirectory? _temporary;
-    private readonly string _appsDirectory;
-    private readonly ConcurrentDictionary<string, Lazy<NotebookRun>> _runs = new(StringComparer.Ordinal);
-    private readonly FileBasedAppConverter _converter = FileBasedAppConverter.ForRepository(RepositoryRoot.Path);
-
-    /// <summary>Writes the apps to a temporary folder, or to <see cref="KeepAppsVariable"/>'s folder when that is set.</summary>
-    public NotebookRuns()
+    /// <summary>Nothing is packed or run until a test asks for a notebook.</summary>
+    public NotebookRuns(IMessageSink sink)
     {
-        var keep = Environment.GetEnvironmentVariable(KeepAppsVariable);
-        if (string.IsNullOrEmpty(keep))
-        {
-            _temporary = new TemporaryDirectory("acp-notebooks-");
-            _appsDirectory = _temporary.Path;
-        }
-        else
-        {
-            _appsDirectory = Directory.CreateDirectory(keep).FullName;
-        }
+        _sink = sink;
+        _packages = new Lazy<LocalPackages>(() => LocalPackages.Pack(Report));
     }
 
-    /// <summary>The run of notebook <paramref name="fileName"/> (in notebooks/), started on first request.</summary>
-    public NotebookRun Of(string fileName) => _runs.GetOrAdd(fileName, name => new Lazy<NotebookRun>(() => Run(name))).Value;
-
-    private NotebookRun Run(string fileName)
+    /// <summary>The run of notebook <paramref name="fileName"/> (in notebooks/), started on first request; its log goes to <paramref name="output"/>.</summary>
+    public NotebookRun Of(string fileName, ITestOutputHelper output)
     {
-        var notebook = NotebookFiles.Load(fileName);
-        var app = Path.Combine(_appsDirectory, notebook.Name, notebook.Name + ".cs");
-        Directory.CreateDirectory(Path.GetDirectoryName(app)!);
-        File.WriteAllText(app, _converter.Convert(notebook));
-
-        var environment = new Dictionary<string, string?> { ["ACP_FIXTURES_DIR"] = Fixtures.Directory };
-        // The notebooks folder is the working directory, as in a notebook editor.
-        var result = ProcessRunner.Run("dotnet",
-            ["run", "--file", app, "-c", "Release", "--artifacts-path", RepositoryRoot.Combine("artifacts", "notebook-tests"), "--disable-build-servers"],
-            NotebookFiles.Directory, RunTimeout, environment);
-        return new NotebookRun(app, result);
+        var (run, log) = _runs.GetOrAdd(fileName, name => new Lazy<(NotebookRun, string)>(() => Run(name))).Value;
+        output.WriteLine(log);
+        return run;
     }
+
+    private (NotebookRun, string) Run(string fileName)
+    {
+        var packages = _packages.Value;
+        var log = new System.Text.StringBuilder();
+        void Log(string line)
+        {
+            log.AppendLine(line);
+            Report(line);
+        }
+        // A notebook editor starts the kernel in the notebook's folder; the notebooks find the shipped model from there.
+        Directory.SetCurrentDirectory(NotebookFiles.Directory);
+        Environment.SetEnvironmentVariable("ACP_FIXTURES_DIR", Fixtures.Directory);
+        var run = NotebookKernel.RunAsync(Path.Combine(NotebookFiles.Directory, fileName), packages.Rewrite, Log, CellTimeout)
+            .GetAwaiter().GetResult();
+        return (run, log.ToString());
+    }
+
+    private void Report(string line) => _sink.OnMessage(new DiagnosticMessage($"[notebooks] {line}"));
 
     /// <inheritdoc/>
-    public void Dispose() => _temporary?.Dispose();
+    public void Dispose()
+    {
+        if (_packages.IsValueCreated) _packages.Value.Dispose();
+    }
 }
