@@ -10,7 +10,7 @@
 // images. Prints one line per structure and Spearman's rank correlation of each proxy with that "truth".
 using System.Diagnostics;
 using Acp.Engine.Backends;
-using Acp.Engine.Data;
+using Acp.Data;
 using Acp.Engine.Execution;
 using Acp.Engine.Tensors;
 using Acp.Engine.Training;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Packs this checkout's libraries (Acp.Onnx, Acp.Engine, Acp.Pruning, Acp.MLNet) into a folder that a notebook names as
-# a NuGet source: #i "nuget: <folder>" then #r "nuget: Acp.MLNet, <version>" (docs/notebooks.md).
+# Packs this checkout's libraries (Acp.Onnx, Acp.Data, Acp.Engine, Acp.Pruning, Acp.MLNet, Acp.Reporting) into a
+# folder that a notebook names as a NuGet source: #i "nuget: <folder>" then #r "nuget: Acp.MLNet, <version>" (docs/notebooks.md).
 #
 #   bash scripts/pack-local.sh [--version V] [--build-dir DIR] [FOLDER]
 #
@@ -33,10 +33,12 @@ fi
 mkdir -p "$folder"
 folder=$(cd "$folder" && pwd)
 
-# One build of the top library builds the others; each is then packed without building again.
-dotnet build "$repo/src/Acp.MLNet/Acp.MLNet.csproj" -c Release --nologo -v quiet \
-  --artifacts-path "$build_dir" -p:Version="$version"
-for library in Acp.Onnx Acp.Engine Acp.Pruning Acp.MLNet; do
+# Building the two top libraries builds the others; each is then packed without building again.
+for top in Acp.MLNet Acp.Reporting; do
+  dotnet build "$repo/src/$top/$top.csproj" -c Release --nologo -v quiet \
+    --artifacts-path "$build_dir" -p:Version="$version"
+done
+for library in Acp.Onnx Acp.Data Acp.Engine Acp.Pruning Acp.MLNet Acp.Reporting; do
   dotnet pack "$repo/src/$library/$library.csproj" -c Release --nologo -v quiet --no-build \
     --artifacts-path "$build_dir" -p:Version="$version" -o "$folder"
 done

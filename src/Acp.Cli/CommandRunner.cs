@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Acp.Engine;
-using Acp.Engine.Data;
+using Acp.Data;
 using Acp.Onnx;
 using Acp.TorchSharp;
 using Microsoft.ML.OnnxRuntime;

@@ -1,4 +1,4 @@
-using Acp.Engine.Data;
+using Acp.Data;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 

@@ -1,4 +1,4 @@
-using Acp.Engine.Data;
+using Acp.Data;
 using Acp.Onnx.Analysis;
 using Acp.Onnx.Ir;
 

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.IO.Compression;
-using Acp.Engine.Data;
+using Acp.Data;
 using Acp.Pruning.Tests.Pipeline;
 
 namespace Acp.Cli.Tests;

@@ -1,4 +1,4 @@
-using Acp.Engine.Data;
+using Acp.Data;
 using Acp.MLNet.Tests.Support;
 using Acp.Onnx;
 using Acp.Pruning.Pipeline;

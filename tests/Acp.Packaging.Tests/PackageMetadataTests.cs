@@ -8,14 +8,16 @@ namespace Acp.Packaging.Tests;
 [Collection(PackedSolutionCollection.Name)]
 public sealed class PackageMetadataTests(PackedSolution packed)
 {
-    /// <summary>The library packages, each with the one Acp package it builds on (architecture.md: Onnx ← Engine ← Pruning ← MLNet).</summary>
-    private static readonly Dictionary<string, string?> LibraryLayering = new()
+    /// <summary>The library packages, each with the Acp packages it builds on directly (architecture.md's diagram).</summary>
+    private static readonly Dictionary<string, string[]> LibraryLayering = new()
     {
-        ["Acp.Onnx"] = null,
-        ["Acp.Engine"] = "Acp.Onnx",
-        ["Acp.Pruning"] = "Acp.Engine",
-        ["Acp.MLNet"] = "Acp.Pruning",
-        ["Acp.TorchSharp"] = "Acp.Engine", // the TorchSharp backend: implements the engine layer's compute-backend seam
+        ["Acp.Onnx"] = [],
+        ["Acp.Data"] = ["Acp.Onnx"], // only for RegularFile, the reader of untrusted files
+        ["Acp.Engine"] = ["Acp.Data", "Acp.Onnx"],
+        ["Acp.Pruning"] = ["Acp.Engine"],
+        ["Acp.Reporting"] = ["Acp.Pruning"],
+        ["Acp.MLNet"] = ["Acp.Pruning"],
+        ["Acp.TorchSharp"] = ["Acp.Engine"], // the TorchSharp backend: implements the engine layer's compute-backend seam
     };
 
     public static TheoryData<string> AllPackageIds => new([.. LibraryLayering.Keys, PackedSolution.ToolPackageId]);
@@ -23,7 +25,7 @@ public sealed class PackageMetadataTests(PackedSolution packed)
     public static TheoryData<string> LibraryIds => new(LibraryLayering.Keys);
 
     [Fact]
-    public void The_solution_packs_the_four_libraries_and_the_tool_and_no_test_or_benchmark_project()
+    public void The_solution_packs_the_libraries_and_the_tool_and_no_test_or_benchmark_project()
     {
         var expected = LibraryLayering.Keys.Append(PackedSolution.ToolPackageId).Order(StringComparer.Ordinal);
         Assert.Equal(expected, packed.Packages.Select(p => p.Id).Order(StringComparer.Ordinal));
@@ -50,21 +52,16 @@ public sealed class PackageMetadataTests(PackedSolution packed)
 
     [Theory]
     [MemberData(nameof(LibraryIds))]
-    public void Each_library_depends_on_the_acp_package_below_it_and_on_no_other(string id)
+    public void Each_library_depends_on_the_acp_packages_below_it_and_on_no_other(string id)
     {
         var package = packed.Package(id);
         var acpDependencies = package.Dependencies.Where(d => d.Id.StartsWith("Acp.", StringComparison.Ordinal)).ToList();
-        if (LibraryLayering[id] is { } below)
+        Assert.Equal(LibraryLayering[id], acpDependencies.Select(d => d.Id).Order(StringComparer.Ordinal));
+        Assert.All(acpDependencies, dependency =>
         {
-            var dependency = Assert.Single(acpDependencies);
-            Assert.Equal(below, dependency.Id);
             Assert.Equal(PackedSolution.Version, dependency.Version);
             Assert.Equal("net10.0", dependency.TargetFramework);
-        }
-        else
-        {
-            Assert.Empty(acpDependencies);
-        }
+        });
         // Grpc.Tools only compiles onnx.proto; consumers must not inherit it.
         Assert.DoesNotContain(package.Dependencies, d => d.Id == "Grpc.Tools");
     }
@@ -127,7 +124,7 @@ public sealed class PackageMetadataTests(PackedSolution packed)
         Assert.Equal("acp", (string?)command.Attribute("EntryPoint"));
         Assert.Equal("executable", (string?)command.Attribute("Runner"));
 
-        foreach (var assembly in new[] { "acp.dll", "Acp.Onnx.dll", "Acp.Engine.dll", "Acp.Pruning.dll", "Google.Protobuf.dll", "Microsoft.ML.OnnxRuntime.dll" })
+        foreach (var assembly in new[] { "acp.dll", "Acp.Onnx.dll", "Acp.Data.dll", "Acp.Engine.dll", "Acp.Pruning.dll", "Acp.Reporting.dll", "Google.Protobuf.dll", "Microsoft.ML.OnnxRuntime.dll" })
         {
             Assert.Contains(folder + assembly, tool.Files);
         }

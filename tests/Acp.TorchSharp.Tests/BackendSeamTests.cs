@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Acp.Engine.Backends;
-using Acp.Engine.Data;
+using Acp.Data;
 using Acp.Engine.Execution;
 using Acp.Engine.Training;
 using Acp.Onnx.Analysis;

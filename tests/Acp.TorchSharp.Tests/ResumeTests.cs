@@ -1,5 +1,5 @@
 using System.Runtime.InteropServices;
-using Acp.Engine.Data;
+using Acp.Data;
 using Acp.Engine.Execution;
 using Acp.Engine.Kernels;
 using Acp.Engine.Tests.Networks;

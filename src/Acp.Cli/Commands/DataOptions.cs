@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using Acp.Engine.Data;
+using Acp.Data;
 using Acp.Pruning.Pipeline;
 
 namespace Acp.Cli.Commands;

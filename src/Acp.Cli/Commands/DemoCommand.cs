@@ -1,5 +1,5 @@
 using System.CommandLine;
-using Acp.Engine.Data;
+using Acp.Data;
 using Acp.Pruning.Pipeline;
 
 namespace Acp.Cli.Commands;

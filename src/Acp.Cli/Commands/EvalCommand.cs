@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using Acp.Engine.Backends;
-using Acp.Engine.Data;
+using Acp.Data;
 using Acp.Engine.Execution;
 using Acp.Engine.Training;
 using Acp.Onnx.Ir;

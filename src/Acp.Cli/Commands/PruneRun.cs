@@ -1,11 +1,11 @@
 using System.Globalization;
-using Acp.Engine.Data;
+using Acp.Data;
 using Acp.Engine.Execution;
 using Acp.Engine.Training;
 using Acp.Onnx.Ir;
 using Acp.Onnx.Runtime;
 using Acp.Pruning.Pipeline;
-using Acp.Pruning.Reporting;
+using Acp.Reporting;
 using Spectre.Console;
 
 namespace Acp.Cli.Commands;

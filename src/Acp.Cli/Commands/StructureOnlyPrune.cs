@@ -2,7 +2,7 @@ using System.Globalization;
 using Acp.Onnx.Ir;
 using Acp.Onnx.Runtime;
 using Acp.Pruning.Pipeline;
-using Acp.Pruning.Reporting;
+using Acp.Reporting;
 using Spectre.Console;
 
 namespace Acp.Cli.Commands;

@@ -1,4 +1,4 @@
-using Acp.Engine.Data;
+using Acp.Data;
 using Acp.Engine.Execution;
 
 namespace Acp.Engine.Training;

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Numerics.Tensors;
-using Acp.Engine.Data;
+using Acp.Data;
 using Acp.Engine.Execution;
 using Acp.Engine.Kernels;
 

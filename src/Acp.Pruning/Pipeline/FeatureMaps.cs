@@ -1,4 +1,4 @@
-using Acp.Engine.Data;
+using Acp.Data;
 using Acp.Engine.Backends;
 using Acp.Engine.Tensors;
 using Acp.Onnx.Channels;

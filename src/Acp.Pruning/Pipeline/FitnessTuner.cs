@@ -1,5 +1,5 @@
 using Acp.Engine.Backends;
-using Acp.Engine.Data;
+using Acp.Data;
 using Acp.Engine.Training;
 
 namespace Acp.Pruning.Pipeline;

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Acp.Engine.Data;
+using Acp.Data;
 using Acp.Onnx;
 using Acp.Onnx.Ir;
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using Acp.Engine.Data;
+using Acp.Data;
 using Acp.Onnx.Analysis;
 using Acp.Onnx.Channels;
 using Acp.Onnx.Ir;

@@ -1,5 +1,5 @@
 using System.IO.Compression;
-using Acp.Engine.Data;
+using Acp.Data;
 
 namespace Acp.Engine.Tests.Data;
 

@@ -1,4 +1,4 @@
-using Acp.Engine.Data;
+using Acp.Data;
 
 namespace Acp.Engine.Tests.Data;
 

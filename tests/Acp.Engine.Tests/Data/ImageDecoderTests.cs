@@ -1,5 +1,5 @@
-using Acp.Engine.Data;
-using Acp.Engine.Data.Images;
+using Acp.Data;
+using Acp.Data.Images;
 
 namespace Acp.Engine.Tests.Data;
 

@@ -1,4 +1,4 @@
-using Acp.Engine.Data.Images;
+using Acp.Data.Images;
 
 namespace Acp.Engine.Tests.Data;
 

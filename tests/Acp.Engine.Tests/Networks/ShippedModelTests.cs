@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Acp.Engine.Data;
+using Acp.Data;
 using Acp.Engine.Execution;
 using Acp.Engine.Tests.Data;
 using Acp.Engine.Training;

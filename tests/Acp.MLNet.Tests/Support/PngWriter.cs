@@ -39,7 +39,7 @@ internal static class PngWriter
         stream.Write(typeBytes);
         stream.Write(data);
         var crc = new byte[4];
-        BinaryPrimitives.WriteUInt32BigEndian(crc, Acp.Engine.Data.Images.PngCrc.Compute(typeBytes.Concat(data).ToArray()));
+        BinaryPrimitives.WriteUInt32BigEndian(crc, Acp.Data.Images.PngCrc.Compute(typeBytes.Concat(data).ToArray()));
         stream.Write(crc);
     }
 }

@@ -1,5 +1,5 @@
 using System.Globalization;
-using Acp.Engine.Data;
+using Acp.Data;
 using Acp.Onnx.Ir;
 using Acp.Pruning.Pipeline;
 using Acp.Pruning.Search;

@@ -22,7 +22,7 @@ public sealed partial class LocalPackages : IDisposable
     public const string PlaceholderSource = "/path/to/acp/packages";
 
     /// <summary>The libraries the script packs, in dependency order.</summary>
-    public static readonly string[] Libraries = ["Acp.Onnx", "Acp.Engine", "Acp.Pruning", "Acp.MLNet"];
+    public static readonly string[] Libraries = ["Acp.Onnx", "Acp.Data", "Acp.Engine", "Acp.Pruning", "Acp.MLNet", "Acp.Reporting"];
 
     private static readonly TimeSpan PackTimeout = TimeSpan.FromMinutes(20);
 
@@ -40,7 +40,7 @@ public sealed partial class LocalPackages : IDisposable
     /// <summary>The folder holding the packages.</summary>
     public string Folder => _folder.Path;
 
-    /// <summary>Packs the checkout (a build of four libraries: a few minutes on a busy machine).</summary>
+    /// <summary>Packs the checkout (a build of six libraries: a few minutes on a busy machine).</summary>
     /// <exception cref="InvalidOperationException">The script failed; the message holds its output.</exception>
     public static LocalPackages Pack(Action<string> log)
     {

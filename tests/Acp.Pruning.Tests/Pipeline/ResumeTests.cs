@@ -1,4 +1,4 @@
-using Acp.Engine.Data;
+using Acp.Data;
 using Acp.Pruning.Pipeline;
 
 namespace Acp.Pruning.Tests.Pipeline;

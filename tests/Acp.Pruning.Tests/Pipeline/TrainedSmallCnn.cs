@@ -1,4 +1,4 @@
-using Acp.Engine.Data;
+using Acp.Data;
 using Acp.Engine.Execution;
 using Acp.Engine.Training;
 using Acp.Engine.Tests.Training;

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using System.Xml;
 using System.Xml.Linq;
-using Acp.Pruning.Reporting;
+using Acp.Reporting;
 
 namespace Acp.Pruning.Tests.Reporting;
 

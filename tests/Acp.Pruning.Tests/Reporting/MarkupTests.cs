@@ -1,5 +1,5 @@
 using System.Xml.Linq;
-using Acp.Pruning.Reporting;
+using Acp.Reporting;
 
 namespace Acp.Pruning.Tests.Reporting;
 

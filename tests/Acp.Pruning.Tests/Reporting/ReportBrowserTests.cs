@@ -2,7 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
 using System.Text.RegularExpressions;
-using Acp.Pruning.Reporting;
+using Acp.Reporting;
 
 namespace Acp.Pruning.Tests.Reporting;
 

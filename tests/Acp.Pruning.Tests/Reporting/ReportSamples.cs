@@ -1,4 +1,4 @@
-using Acp.Pruning.Reporting;
+using Acp.Reporting;
 
 namespace Acp.Pruning.Tests.Reporting;
 

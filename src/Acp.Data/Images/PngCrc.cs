@@ -1,0 +1,28 @@
+namespace Acp.Data.Images;
+
+/// <summary>The CRC-32 of PNG chunks (ISO 3309 / ITU-T V.42: reflected polynomial 0xEDB88320, initial and final
+/// value 0xFFFFFFFF), table-driven.</summary>
+internal static class PngCrc
+{
+    private static readonly uint[] Table = BuildTable();
+
+    /// <summary>The CRC of <paramref name="bytes"/>.</summary>
+    public static uint Compute(ReadOnlySpan<byte> bytes)
+    {
+        var crc = 0xFFFFFFFFu;
+        foreach (var b in bytes) crc = Table[(crc ^ b) & 0xFF] ^ (crc >> 8);
+        return crc ^ 0xFFFFFFFFu;
+    }
+
+    private static uint[] BuildTable()
+    {
+        var table = new uint[256];
+        for (var n = 0u; n < 256; n++)
+        {
+            var c = n;
+            for (var k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
+            table[n] = c;
+        }
+        return table;
+    }
+}
