@@ -36,6 +36,9 @@ import sys
 import time
 import warnings
 
+# The fixture generator's atomic write and tolerant read: one implementation for both scripts.
+from generate_fixtures import read_text, write_atomic
+
 MODELS = ["resnet18", "resnet50", "mobilenet_v2"]
 INPUT_SHAPE = [1, 3, 224, 224]
 NUM_CLASSES = 1000
@@ -59,25 +62,6 @@ def compute_stamp():
             version = "missing"
         h.update(("\n%s=%s" % (pkg, version)).encode())
     return h.hexdigest()
-
-
-def write_atomic(path, data):
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    tmp = "%s.tmp.%d" % (path, os.getpid())
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def read_text(path):
-    try:
-        with open(path, "r", encoding="utf-8") as f:
-            return f.read()
-    except OSError:
-        return None
 
 
 def pytorch_macs(model, x):
