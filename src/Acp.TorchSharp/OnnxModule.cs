@@ -1,3 +1,4 @@
+using Acp.Onnx;
 using Acp.Onnx.Analysis;
 using Acp.Onnx.Ir;
 using Acp.TorchSharp.Native;
@@ -33,7 +34,7 @@ public sealed class OnnxModule : nn.Module<Tensor, Tensor>
     private long[]? _foldedFor;
     private readonly Dictionary<string, float[]> _masks = new(StringComparer.Ordinal);
 
-    private OnnxModule(OnnxModel model, TorchDevice device) : base("OnnxModule")
+    private OnnxModule(OnnxModel model, ComputeDevice device, Device placement) : base("OnnxModule")
     {
         var graph = model.Graph;
         var index = graph.BuildIndex();
@@ -49,6 +50,7 @@ public sealed class OnnxModule : nn.Module<Tensor, Tensor>
         InputName = runtimeInputs[0].Name;
         OutputName = graph.Outputs.FirstOrDefault()?.Name ?? throw new TorchBackendException("The graph has no output.");
         Device = device;
+        Placement = placement;
         _model = model;
         Opset = model.OpsetImports.Where(o => o.Domain is "" or "ai.onnx").Select(o => o.Version).DefaultIfEmpty(13).First();
 
@@ -95,21 +97,23 @@ public sealed class OnnxModule : nn.Module<Tensor, Tensor>
         _batchNorms.AddRange(_steps.OfType<BatchNormStep>());
         // In the order the engine lists its parameters: by first use in graph order.
         ParameterNames = _steps.SelectMany(step => step.Node.Inputs).Where(_weights.ContainsKey).Distinct().ToList();
-        if (device.IsCuda) this.to(device.Resolve());
+        if (placement.type != DeviceType.CPU) this.to(placement);
     }
 
     /// <summary>Imports <paramref name="model"/> (not modified; weights are copied) onto <paramref name="device"/> (default: CPU).</summary>
     /// <exception cref="TorchBackendException">An operator is not supported (the message names it), the graph is invalid, or the device is unavailable.</exception>
-    public static OnnxModule Import(OnnxModel model, TorchDevice? device = null)
+    public static OnnxModule Import(OnnxModel model, ComputeDevice device = default)
     {
         ArgumentNullException.ThrowIfNull(model);
-        device ??= TorchDevice.Cpu;
-        device.Resolve(); // loads the native library and fails early, in one line, on a missing CUDA device
-        return new OnnxModule(model, device);
+        // Loads the native library and fails early, in one line, on a missing CUDA device.
+        return new OnnxModule(model, device, TorchDevices.Resolve(device));
     }
 
     /// <summary>The device the parameters and buffers live on.</summary>
-    public TorchDevice Device { get; }
+    public ComputeDevice Device { get; }
+
+    /// <summary><see cref="Device"/> as TorchSharp's device, resolved (and checked) once at import.</summary>
+    internal Device Placement { get; }
 
     /// <summary>The image input's name.</summary>
     public string InputName { get; }
@@ -218,7 +222,7 @@ public sealed class OnnxModule : nn.Module<Tensor, Tensor>
             foreach (var batch in batches)
             {
                 using var scope = NewDisposeScope();
-                forward(batch.to(Device.Resolve()));
+                forward(batch.to(Placement));
                 foreach (var bn in _batchNorms) bn.CountRefitBatch();
             }
         }

@@ -1,3 +1,4 @@
+using Acp.Onnx;
 using Acp.Engine.Backends;
 using Acp.Data;
 using Acp.Engine.Training;
@@ -8,43 +9,43 @@ using EngineTensor = Acp.Engine.Tensors.Tensor;
 namespace Acp.TorchSharp;
 
 /// <summary>
-/// TorchSharp (LibTorch) behind Acp's compute-backend seam: a pruning run searches, trains and scores on
-/// <see cref="TorchDevice"/> (the CPU, or a CUDA GPU when the application references a CUDA build of LibTorch).
+/// TorchSharp (LibTorch) behind Acp's compute-backend seam: a pruning run searches, trains and scores on a
+/// <see cref="Acp.Onnx.ComputeDevice"/> (the CPU, or a CUDA GPU when the application references a CUDA build of LibTorch).
 /// </summary>
 public sealed class TorchSharpBackend : IComputeBackend, IEquatable<TorchSharpBackend>
 {
     /// <summary>Computes on <paramref name="device"/> (default: the CPU). Nothing native is loaded until the first network.</summary>
-    public TorchSharpBackend(TorchDevice? device = null) => TorchDevice = device ?? TorchDevice.Cpu;
+    public TorchSharpBackend(ComputeDevice device = default) => ComputeDevice = device;
 
     /// <summary>The backend on the device <paramref name="device"/> names (<c>cpu</c>, <c>cuda</c>, <c>cuda:N</c>).</summary>
     /// <exception cref="FormatException">An unknown device name.</exception>
-    public static TorchSharpBackend Parse(string device) => new(TorchDevice.Parse(device));
+    public static TorchSharpBackend Parse(string device) => new(ComputeDevice.Parse(device));
 
     /// <summary>Where the networks live.</summary>
-    public TorchDevice TorchDevice { get; }
+    public ComputeDevice ComputeDevice { get; }
 
     /// <inheritdoc />
     public string Name => "torchsharp";
 
     /// <inheritdoc />
-    public string Device => TorchDevice.ToString();
+    public string Device => ComputeDevice.ToString();
 
     /// <summary>Checks that the device is usable in this process (loads LibTorch).</summary>
     /// <exception cref="TorchBackendException">CUDA was asked for but is not available, or the index is out of range.</exception>
-    public void EnsureAvailable() => TorchDevice.Resolve();
+    public void EnsureAvailable() => TorchDevices.Resolve(ComputeDevice);
 
     /// <inheritdoc />
     /// <remarks>The seed is not used: the imported operators have nothing random in the modes the pipeline runs.</remarks>
-    public ITrainableNetwork Build(OnnxModel model, int seed) => new TorchSharpNetwork(OnnxModule.Import(model, TorchDevice));
+    public ITrainableNetwork Build(OnnxModel model, int seed) => new TorchSharpNetwork(OnnxModule.Import(model, ComputeDevice));
 
     /// <inheritdoc />
-    public bool Equals(TorchSharpBackend? other) => other is not null && other.TorchDevice == TorchDevice;
+    public bool Equals(TorchSharpBackend? other) => other is not null && other.ComputeDevice == ComputeDevice;
 
     /// <inheritdoc />
     public override bool Equals(object? obj) => Equals(obj as TorchSharpBackend);
 
     /// <inheritdoc />
-    public override int GetHashCode() => HashCode.Combine(Name, TorchDevice);
+    public override int GetHashCode() => HashCode.Combine(Name, ComputeDevice);
 
     /// <inheritdoc />
     public override string ToString() => $"{Name} ({Device})";
@@ -74,7 +75,7 @@ public sealed class TorchSharpNetwork : ITrainableNetwork
         using var scope = NewDisposeScope();
         using var noGrad = training ? null : no_grad();
         Module.train(training);
-        var input = TorchTensors.FromFloats(images, shape.Select(d => (long)d).ToArray(), Module.Device.Resolve());
+        var input = TorchTensors.FromFloats(images, shape.Select(d => (long)d).ToArray(), Module.Placement);
         var values = Module.Run(input, _observers.Keys.ToArray());
         foreach (var (name, observers) in _observers)
         {
@@ -129,7 +130,7 @@ public sealed class TorchSharpNetwork : ITrainableNetwork
         try
         {
             using var noGrad = no_grad();
-            var device = Module.Device.Resolve();
+            var device = Module.Placement;
             int correct = 0, images = 0;
             foreach (var batch in batches)
             {

@@ -64,7 +64,7 @@ public sealed class TorchTrainer : IDisposable
         ArgumentNullException.ThrowIfNull(shape);
         if (labels.Length != shape[0]) throw new ArgumentException($"{labels.Length} labels for a batch of {shape[0]}.", nameof(labels));
         using var scope = NewDisposeScope();
-        var device = _module.Device.Resolve();
+        var device = _module.Placement;
         _module.train();
         var logits = _module.forward(TorchTensors.FromFloats(images, shape, device));
         var target = tensor(labels.ToArray().Select(l => (long)l).ToArray(), device: device);

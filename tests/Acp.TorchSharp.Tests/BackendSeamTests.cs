@@ -37,7 +37,7 @@ public sealed class BackendSeamTests(ITestOutputHelper log)
     public void A_structure_search_and_fine_tune_on_torchsharp_meets_the_budget_and_matches_the_engines_accuracy()
     {
         var (engine, engineTime) = Timed(() => PruningPipeline.Run(TrainedSmallCnn.Model(), TrainedSmallCnn.Data(), Small(EngineBackend.Instance)));
-        var (torch, torchTime) = Timed(() => PruningPipeline.Run(TrainedSmallCnn.Model(), TrainedSmallCnn.Data(), Small(new TorchSharpBackend(TorchDevice.Cpu))));
+        var (torch, torchTime) = Timed(() => PruningPipeline.Run(TrainedSmallCnn.Model(), TrainedSmallCnn.Data(), Small(new TorchSharpBackend(Acp.Onnx.ComputeDevice.Cpu))));
 
         string Line(string name, PruningResult r, TimeSpan t) =>
             $"{name}: widths {string.Join(",", r.Widths.Select(w => w.PrunedWidth))}, MACs {r.Pruned.Macs}/{r.Original.Macs}, validation " +

@@ -118,7 +118,7 @@ public sealed partial class ElfSymbolVersionsTests : IDisposable
     [Fact]
     public void This_process_loaded_torchsharp_through_the_loader()
     {
-        TorchDevice.Cpu.Resolve(); // the first TorchSharp use must go through the loader (docs/torchsharp.md)
+        new TorchSharpBackend().EnsureAvailable(); // the first TorchSharp use must go through the loader (docs/torchsharp.md)
         Assert.Equal(3f, global::TorchSharp.torch.ones(3).sum().item<float>());
         Assert.NotNull(LibTorchSharpLoader.Outcome);
         var missing = LibTorchSharpLoader.MissingVersions(ShippedLibrary, SystemStdCxx);

@@ -31,7 +31,7 @@ internal static class BackendOption
             }
             return EngineBackend.Instance;
         }
-        var torch = TorchSharpBackend.Parse(device.ToString());
+        var torch = new TorchSharpBackend(device);
         try
         {
             torch.EnsureAvailable();

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Globalization;
 using Acp.Engine.Backends;
 using Acp.Data;
-using Acp.Engine.Execution;
 using Acp.Engine.Training;
 using Acp.Onnx.Ir;
 
@@ -48,16 +47,8 @@ internal static class EvalCommand
             var loader = new BatchLoader(test, new BatchLoaderOptions { BatchSize = parse.GetValue(batch), Normalization = normalization });
 
             var quiet = parse.GetValue(json) || parse.GetValue(AcpCommandLine.Quiet);
-            if (compute is not EngineBackend)
-            {
-                // Another backend reports top-1 only (the seam's Score): no top-5, no loss.
-                using var other = compute.Build(onnx, 0);
-                var (correct, images) = quiet
-                    ? other.Score(loader.GetBatches(0), token)
-                    : Progress.Run(output, "Evaluating", test.Count, p => other.Score(Counted(loader.GetBatches(0), p), token));
-                return Task.FromResult(Print(new EvalReport(file.FullName, folder.FullName, images, (double)correct / images, null, null, clock.Elapsed.TotalSeconds)));
-            }
-            var network = Network.Build(onnx);
+            // Every backend is scored by the same counting of its logits (top-1, top-5, loss).
+            using var network = compute.Build(onnx, 0);
             var result = quiet
                 ? Evaluation.Accuracy(network, loader.GetBatches(0), cancellation: token)
                 : Progress.Run(output, "Evaluating", test.Count, p => Evaluation.Accuracy(network, loader.GetBatches(0), p, token));
@@ -78,17 +69,5 @@ internal static class EvalCommand
             }
         }, cancellation));
         return command;
-    }
-
-    /// <summary>The batches, reporting the images passed so far.</summary>
-    private static IEnumerable<Batch> Counted(IEnumerable<Batch> batches, IProgress<int> progress)
-    {
-        var images = 0;
-        foreach (var batch in batches)
-        {
-            yield return batch;
-            images += batch.Count;
-            progress.Report(images);
-        }
     }
 }

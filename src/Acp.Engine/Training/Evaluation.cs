@@ -1,5 +1,7 @@
 using Acp.Data;
+using Acp.Engine.Backends;
 using Acp.Engine.Execution;
+using Acp.Engine.Tensors;
 
 namespace Acp.Engine.Training;
 
@@ -22,39 +24,56 @@ public static class Evaluation
         network.Training = false;
         try
         {
-            long top1 = 0, top5 = 0, images = 0;
-            double lossSum = 0;
-            int? classes = null;
-            foreach (var batch in batches)
-            {
-                cancellation.ThrowIfCancellationRequested();
-                var logits = network.Forward(batch.Shape, batch.ImageSpan);
-                var k = logits.Length / batch.Count;
-                classes = k;
-                for (var i = 0; i < batch.Count; i++)
-                {
-                    var row = logits.Data.AsSpan(i * k, k);
-                    var label = batch.Labels[i];
-                    if ((uint)label >= (uint)k) throw new EngineException($"Label {label} of image {batch.Indices[i]} is outside the model's {k} classes.");
-                    var higher = 0;
-                    for (var j = 0; j < k; j++)
-                    {
-                        if (row[j] > row[label] || (row[j] == row[label] && j < label)) higher++;
-                    }
-                    if (higher == 0) top1++;
-                    if (higher < 5) top5++;
-                    lossSum += CrossEntropy(row, label);
-                }
-                images += batch.Count;
-                progress?.Report((int)images);
-            }
-            if (images == 0) throw new ArgumentException("No images to evaluate.", nameof(batches));
-            return new AccuracyResult(top1 / (double)images, classes > 5 ? top5 / (double)images : null, (int)images, lossSum / images);
+            return Tally(batches, batch => network.Forward(batch.Shape, batch.ImageSpan), progress, cancellation);
         }
         finally
         {
             network.Training = wasTraining;
         }
+    }
+
+    /// <summary>
+    /// The same scores for a network of any backend (<see cref="ITrainableNetwork"/>), counted from its inference-mode
+    /// logits exactly as for the engine's <see cref="Network"/>, so two backends' results differ only by their logits.
+    /// </summary>
+    public static AccuracyResult Accuracy(ITrainableNetwork network, IEnumerable<Batch> batches, IProgress<int>? progress = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(batches);
+        return Tally(batches, batch => network.Forward(batch.Shape, batch.ImageSpan, training: false), progress, cancellation);
+    }
+
+    private static AccuracyResult Tally(IEnumerable<Batch> batches, Func<Batch, Tensor> logitsOf, IProgress<int>? progress, CancellationToken cancellation)
+    {
+        long top1 = 0, top5 = 0, images = 0;
+        double lossSum = 0;
+        int? classes = null;
+        foreach (var batch in batches)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var logits = logitsOf(batch);
+            var k = logits.Length / batch.Count;
+            classes = k;
+            for (var i = 0; i < batch.Count; i++)
+            {
+                var row = logits.Data.AsSpan(i * k, k);
+                var label = batch.Labels[i];
+                if ((uint)label >= (uint)k) throw new EngineException($"Label {label} of image {batch.Indices[i]} is outside the model's {k} classes.");
+                // Equal scores rank by class index (first of equal maxima wins), as argmax does.
+                var higher = 0;
+                for (var j = 0; j < k; j++)
+                {
+                    if (row[j] > row[label] || (row[j] == row[label] && j < label)) higher++;
+                }
+                if (higher == 0) top1++;
+                if (higher < 5) top5++;
+                lossSum += CrossEntropy(row, label);
+            }
+            images += batch.Count;
+            progress?.Report((int)images);
+        }
+        if (images == 0) throw new ArgumentException("No images to evaluate.", nameof(batches));
+        return new AccuracyResult(top1 / (double)images, classes > 5 ? top5 / (double)images : null, (int)images, lossSum / images);
     }
 
     private static double CrossEntropy(ReadOnlySpan<float> logits, int label)
