@@ -163,6 +163,7 @@ public sealed class TorchSharpNetwork : ITrainableNetwork
     {
         ArgumentNullException.ThrowIfNull(options);
         if (!options.Sgd.DecayBiases) throw new NotSupportedException("The TorchSharp backend decays every parameter; DecayBiases = false is not supported.");
+        if (options.TransfersKnowledge) throw new NotSupportedException("The TorchSharp backend has no attention-transfer or adversarial loss (the aip strategy); use --backend engine.");
         return new Trainer(this, options);
     }
 

@@ -12,7 +12,7 @@ namespace Acp.Cli.Commands;
 /// </summary>
 internal static class PruneCommand
 {
-    internal static readonly string[] Strategies = ["acp", "acp-paper", "l1", "random", "sfp", "asrfp", "ghfp"];
+    internal static readonly string[] Strategies = ["acp", "acp-paper", "l1", "random", "sfp", "asrfp", "ghfp", "aip"];
 
     /// <summary>
     /// What <c>acp prune</c> is asked to do: the pipeline's <see cref="PruningOptions"/> (the one options type the ML.NET
@@ -55,7 +55,7 @@ internal static class PruneCommand
         var targetParams = Fraction("--target-params", "Keep at most this fraction of the original parameters.");
         var ratio = new Option<double?>("--ratio") { Description = "Structure only (no --data): remove this fraction of every prunable group." }
             .RequireWhenGiven(v => v >= 0 && v < 1, "--ratio must be at least 0 and below 1.");
-        var strategy = new Option<string?>("--strategy") { Description = "acp (default with --data), acp-paper, l1 (default without), random, sfp, asrfp or ghfp." };
+        var strategy = new Option<string?>("--strategy") { Description = "acp (default with --data), acp-paper, l1 (default without), random, sfp, asrfp, ghfp or aip." };
         strategy.AcceptOnlyFromAmong(Strategies);
         var epochs = Positive("--epochs", "Fine-tuning epochs (default 3).", allowZero: true);
         var seed = new Option<int>("--seed") { Description = "Seed of every random choice; the same seed gives the same model bytes.", DefaultValueFactory = _ => 0 };
@@ -88,11 +88,22 @@ internal static class PruneCommand
             .Require(v => v >= 0, "--crop-padding must be at least 0.");
         var flip = new Option<bool>("--flip") { Description = "Fine-tuning augmentation: random horizontal flips." };
         var skipTest = new Option<bool>("--no-test") { Description = "Do not measure test-split accuracy at the end." };
+        var distillationWeight = new Option<float?>("--distillation-weight") { Description = "Share of logit distillation from the original in fine-tuning's loss (and aip's), 0 = plain cross-entropy (default 0.7)." }
+            .RequireWhenGiven(v => v >= 0 && v <= 1, "--distillation-weight must be at least 0 and at most 1.");
+        var aipStep = Fraction("--aip-step", "aip: fraction of every group's channels removed per pruning step (default 0.1).");
+        var aipRecovery = Positive("--aip-recovery-steps", "aip: optimizer steps (batches) of knowledge-transfer training after each pruning step (default 200).", allowZero: true);
+        var aipImportance = new Option<string?>("--aip-importance") { Description = "aip: channels a step removes are the least important by l1 (filter norms, default) or bn-scale (|BatchNormalization scale|)." };
+        aipImportance.AcceptOnlyFromAmong("l1", "bn-scale");
+        var aipAttention = new Option<float?>("--aip-attention") { Description = "aip: weight of attention transfer on the stage outputs (default 1; 0 = off)." }
+            .RequireWhenGiven(v => float.IsFinite(v) && v >= 0, "--aip-attention must be a finite number of at least 0.");
+        var aipAdversarial = new Option<float?>("--aip-adversarial") { Description = "aip: weight of the discriminator's adversarial term (default 0.1; 0 = no discriminator)." }
+            .RequireWhenGiven(v => float.IsFinite(v) && v >= 0, "--aip-adversarial must be a finite number of at least 0.");
+        var aipDiscriminator = Positive("--aip-discriminator-width", "aip: hidden units of the discriminator (default 64).");
         var compare = new Option<bool>("--compare-baselines") { Description = "Also run l1 and random at the same budget and fine-tuning, and show them in the report." };
 
         var command = new Command("prune", "Remove channels from a trained model within a MAC/parameter budget, fine-tune it and write a physically smaller ONNX file.");
         command.Arguments.Add(model);
-        foreach (var option in new Option[] { data, mean, std, targetFlops, targetParams, ratio, strategy, epochs, seed, roundTo, resume, runDirectory, outPath, force, report, batch, threads, json, validationImages, validationTail, particles, cycles, fitnessSteps, finalists, finalistSteps, capacityFloor, learningRate, cropPadding, flip, skipTest, compare, device, backend })
+        foreach (var option in new Option[] { data, mean, std, targetFlops, targetParams, ratio, strategy, epochs, seed, roundTo, resume, runDirectory, outPath, force, report, batch, threads, json, validationImages, validationTail, particles, cycles, fitnessSteps, finalists, finalistSteps, capacityFloor, learningRate, cropPadding, flip, skipTest, compare, device, backend, distillationWeight, aipStep, aipRecovery, aipImportance, aipAttention, aipAdversarial, aipDiscriminator })
         {
             command.Options.Add(option);
         }
@@ -123,6 +134,16 @@ internal static class PruneCommand
                 Epochs = parse.GetValue(epochs) ?? defaults.Epochs,
                 LearningRate = parse.GetValue(learningRate) ?? defaults.LearningRate,
                 Augmentation = new Augmentation(parse.GetValue(cropPadding), parse.GetValue(flip)),
+                DistillationWeight = parse.GetValue(distillationWeight) ?? defaults.DistillationWeight,
+                Aip = defaults.Aip with
+                {
+                    StepFraction = parse.GetValue(aipStep) ?? defaults.Aip.StepFraction,
+                    RecoverySteps = parse.GetValue(aipRecovery) ?? defaults.Aip.RecoverySteps,
+                    Importance = parse.GetValue(aipImportance) is "bn-scale" ? AipImportance.BnScale : defaults.Aip.Importance,
+                    AttentionWeight = parse.GetValue(aipAttention) ?? defaults.Aip.AttentionWeight,
+                    AdversarialWeight = parse.GetValue(aipAdversarial) ?? defaults.Aip.AdversarialWeight,
+                    DiscriminatorWidth = parse.GetValue(aipDiscriminator) ?? defaults.Aip.DiscriminatorWidth,
+                },
                 RunDirectory = dataFolder is null ? null : parse.GetValue(runDirectory)?.FullName ?? outFile.FullName + ".run",
                 Resume = parse.GetValue(resume),
                 Backend = BackendOption.Resolve(parse.GetValue(backend)!, parse.GetValue(device)),
@@ -169,6 +190,10 @@ internal static class PruneCommand
         {
             if (o.Ratio is not null) throw new ArgumentException("--ratio is for structure-only pruning without --data; with data give the budget: --target-flops and/or --target-params.");
             if (o.TargetFlops is null && o.TargetParams is null) throw new ArgumentException("Give the budget: --target-flops (e.g. 0.5) and/or --target-params.");
+            if (o.Strategy == PruningStrategy.Aip && o.Backend.Name != "engine" && (o.Aip.AttentionWeight > 0 || o.Aip.AdversarialWeight > 0))
+            {
+                throw new ArgumentException($"--strategy aip needs --backend engine: its attention-transfer and adversarial losses are not implemented on {o.Backend.Name} (or pass --aip-attention 0 --aip-adversarial 0).");
+            }
         }
     }
 
@@ -193,6 +218,7 @@ internal static class PruneCommand
         "sfp" => PruningStrategy.Sfp,
         "asrfp" => PruningStrategy.Asrfp,
         "ghfp" => PruningStrategy.Ghfp,
+        "aip" => PruningStrategy.Aip,
         _ => throw new ArgumentException($"Unknown strategy '{name}'; expected one of {string.Join(", ", Strategies)}."),
     };
 }

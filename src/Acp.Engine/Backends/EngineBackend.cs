@@ -67,6 +67,7 @@ public sealed class EngineNetwork : ITrainableNetwork
     public INetworkTrainer CreateTrainer(NetworkTrainingOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        if (options.TransfersKnowledge) return new EngineTransferTrainer(this, options);
         return new EngineNetworkTrainer(this, options);
     }
 
@@ -93,6 +94,37 @@ public sealed class EngineNetwork : ITrainableNetwork
 
     private Parameter Find(string name) =>
         Network.Parameters.FirstOrDefault(p => p.Name == name) ?? throw new KeyNotFoundException($"No trainable parameter named '{name}'.");
+
+    /// <summary>The engine's <see cref="TransferTrainer"/>: distillation plus attention transfer and/or the adversarial term.</summary>
+    private sealed class EngineTransferTrainer : INetworkTrainer
+    {
+        private readonly TransferTrainer _trainer;
+
+        public EngineTransferTrainer(EngineNetwork student, NetworkTrainingOptions options)
+        {
+            var kd = options.Distillation ?? throw new ArgumentException("Attention transfer and the adversarial term need a distillation teacher.", nameof(options));
+            var teacher = (kd.Teacher as EngineNetwork)?.Network
+                ?? throw new NotSupportedException("Attention transfer and the adversarial term need a teacher network of the engine backend.");
+            _trainer = new TransferTrainer(student.Network, teacher, options.Sgd, options.LabelSmoothing, kd.Temperature, kd.Weight,
+                options.AttentionTransfer, options.Adversarial);
+        }
+
+        public StepResult Step(Batch batch, float rate, ReadOnlySpan<float> teacherLogits = default)
+        {
+            if (!teacherLogits.IsEmpty) throw new ArgumentException("Knowledge transfer runs the teacher itself (it needs its feature maps); pass no logits.", nameof(teacherLogits));
+            return _trainer.Step(batch, rate);
+        }
+
+        public byte[] ExportState() => _trainer.ExportState();
+
+        public void ImportState(byte[] state)
+        {
+            ArgumentNullException.ThrowIfNull(state);
+            if (state.Length > 0) _trainer.ImportState(state);
+        }
+
+        public void Dispose() => _trainer.Dispose();
+    }
 
     /// <summary>The engine's <see cref="Trainer"/>; a teacher from another backend is run here and its logits passed in.</summary>
     private sealed class EngineNetworkTrainer : INetworkTrainer

@@ -83,6 +83,22 @@ public sealed record NetworkTrainingOptions
 
     /// <summary>Distil from a teacher, or null for plain cross-entropy.</summary>
     public NetworkDistillation? Distillation { get; init; }
+
+    /// <summary>
+    /// Attention transfer from the distillation teacher on named feature maps, or null. Needs
+    /// <see cref="Distillation"/> with a teacher network of the same backend (its weight may be 0).
+    /// </summary>
+    public AttentionTransferOptions? AttentionTransfer { get; init; }
+
+    /// <summary>
+    /// An adversarial term from a discriminator of the teacher's and the student's outputs, trained in alternation, or
+    /// null. Needs <see cref="Distillation"/> with a teacher network of the same backend; the discriminator's state is
+    /// part of <see cref="INetworkTrainer.ExportState"/>.
+    /// </summary>
+    public AdversarialOptions? Adversarial { get; init; }
+
+    /// <summary>Whether the options ask for the knowledge-transfer terms beyond logit distillation.</summary>
+    public bool TransfersKnowledge => AttentionTransfer is not null || Adversarial is not null;
 }
 
 /// <summary>Knowledge distillation: loss = (1 − Weight)·CE + Weight·KL(teacher ‖ student)·T².</summary>

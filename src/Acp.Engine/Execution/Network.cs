@@ -186,8 +186,18 @@ public sealed class Network
     /// Backpropagates d(loss)/d(output) through the last forward pass and leaves every parameter's gradient in
     /// <see cref="Parameter.Gradient"/> (overwritten, not accumulated across calls).
     /// </summary>
-    public void Backward(ReadOnlySpan<float> outputGradient)
+    public void Backward(ReadOnlySpan<float> outputGradient) => Backward(outputGradient, []);
+
+    /// <summary>
+    /// Backpropagates d(loss)/d(output) plus direct loss gradients on intermediate values (a loss on feature maps, such
+    /// as attention transfer): each of <paramref name="valueGradients"/> is added to its value's gradient before the
+    /// layers that produce the value run backward. The values must be hooked (<see cref="Capture"/>) so that no fused
+    /// layer hides them; every parameter's gradient ends in <see cref="Parameter.Gradient"/> (overwritten).
+    /// </summary>
+    /// <exception cref="ArgumentException">A gradient's length differs from its value's, or the value was not computed by its own layer in the last pass.</exception>
+    public void Backward(ReadOnlySpan<float> outputGradient, IReadOnlyList<(string Value, float[] Gradient)> valueGradients)
     {
+        ArgumentNullException.ThrowIfNull(valueGradients);
         var pass = _lastPass ?? throw new InvalidOperationException("Backward needs a forward pass first.");
         if (outputGradient.Length != _output.Length)
         {
@@ -197,6 +207,18 @@ public sealed class Network
         var seed = _output.BeginGradient();
         outputGradient.CopyTo(seed);
         _output.EndGradient();
+        foreach (var (value, gradient) in valueGradients)
+        {
+            var slot = ComputedSlot(value);
+            if (!pass.Layers.Any(l => l.Outputs.Contains(slot)))
+            {
+                throw new ArgumentException($"Value '{value}' is not the output of a layer of the last pass (hook it with Capture so that fusion keeps it).", nameof(valueGradients));
+            }
+            if (gradient.Length != slot.Length) throw new ArgumentException($"Value '{value}' has {slot.Length} elements; its gradient has {gradient.Length}.", nameof(valueGradients));
+            var buffer = slot.BeginGradient();
+            gradient.AsSpan().CopyTo(buffer);
+            slot.EndGradient();
+        }
         for (var i = pass.Layers.Count - 1; i >= 0; i--)
         {
             var layer = pass.Layers[i];

@@ -14,12 +14,19 @@ internal sealed class FineTuner
     private readonly PruningOptions _options;
     private readonly BatchLoader _training;
     private readonly ITrainableNetwork? _teacher;
+    private readonly Func<NetworkTrainingOptions, NetworkTrainingOptions>? _losses;
 
-    public FineTuner(PruningOptions options, BatchLoader training, ITrainableNetwork? teacher)
+    /// <param name="options">The run's options (schedule, distillation).</param>
+    /// <param name="training">The training batches.</param>
+    /// <param name="teacher">The distillation teacher, or null.</param>
+    /// <param name="losses">Adds loss terms to the trainer's options (AIP's knowledge transfer), or null.</param>
+    public FineTuner(PruningOptions options, BatchLoader training, ITrainableNetwork? teacher,
+        Func<NetworkTrainingOptions, NetworkTrainingOptions>? losses = null)
     {
         _options = options;
         _training = training;
         _teacher = teacher;
+        _losses = losses;
     }
 
     /// <summary>
@@ -57,13 +64,14 @@ internal sealed class FineTuner
         // The checkpoint's own copy of the graph: the candidate's graph is written once, at the hand-over.
         var snapshot = store is null ? null : candidate.CloneGraph();
         var schedule = new CosineSchedule(_options.LearningRate);
-        using var trainer = network.CreateTrainer(new NetworkTrainingOptions
+        var trainingOptions = new NetworkTrainingOptions
         {
             Sgd = new SgdOptions { Momentum = 0.9f, Nesterov = true, WeightDecay = _options.WeightDecay },
             Distillation = _teacher is not null && _options.DistillationWeight > 0
                 ? new NetworkDistillation(_teacher, _options.DistillationTemperature, _options.DistillationWeight)
                 : null,
-        });
+        };
+        using var trainer = network.CreateTrainer(_losses is null ? trainingOptions : _losses(trainingOptions));
         if (optimizerState is not null) trainer.ImportState(optimizerState);
         var batches = (long)_training.BatchCount * epochs;
         for (var epoch = start; epoch < epochs; epoch++)

@@ -42,6 +42,59 @@ public enum PruningStrategy
 
     /// <summary>Gradually hard filter pruning (Cai et al. 2021): soft early, a growing share of the pruned filters frozen at zero later.</summary>
     Ghfp,
+
+    /// <summary>
+    /// AIP, adversarial iterative pruning with knowledge transfer (Chang et al. 2021, arXiv 2108.13591): the original is
+    /// the teacher; channels are cut in steps (<see cref="AipOptions.StepFraction"/> of every group at a time, by
+    /// <see cref="AipOptions.Importance"/>) towards the baselines' uniform structure, each cut followed by
+    /// <see cref="AipOptions.RecoverySteps"/> steps of training on cross-entropy, logit distillation, attention transfer
+    /// on the stage outputs and an adversarial term from a small discriminator of the two networks' outputs; then
+    /// <see cref="PruningOptions.Epochs"/> of fine-tuning with the same losses. The losses and the schedule beyond the
+    /// paper's abstract are reconstructions (docs/aip.md).
+    /// </summary>
+    Aip,
+}
+
+/// <summary>Which channels an AIP step removes: those of least importance by this measure, taken on the current (recovered) weights.</summary>
+public enum AipImportance
+{
+    /// <summary>The L1 norm of the producing filters (summed over a residual group's producers), as the l1 baseline.</summary>
+    L1,
+
+    /// <summary>|γ| of the BatchNormalization scales over the group's channels (network-slimming style); L1 for a group without BatchNormalization.</summary>
+    BnScale,
+}
+
+/// <summary>
+/// Settings of <see cref="PruningStrategy.Aip"/>. The paper gives none of them beyond its abstract; these defaults are
+/// reconstructions (docs/aip.md), each an option.
+/// </summary>
+public sealed record AipOptions
+{
+    /// <summary>Fraction of every group's channels removed per step (the last step stops at the budget's uniform fraction).</summary>
+    public double StepFraction { get; init; } = 0.1;
+
+    /// <summary>Optimizer steps (batches of <see cref="PruningOptions.BatchSize"/>) of knowledge-transfer training after each cut.</summary>
+    public int RecoverySteps { get; init; } = 200;
+
+    /// <summary>Which channels a step removes.</summary>
+    public AipImportance Importance { get; init; } = AipImportance.L1;
+
+    /// <summary>
+    /// Weight of attention transfer, summed over the stage outputs (the last feature map at each spatial size); per
+    /// stage the term is the batch mean of ‖q(student) − q(teacher)‖², q the L2-normalised channel mean of squared
+    /// activations. 0 = off. Logit distillation is weighted by <see cref="PruningOptions.DistillationWeight"/>.
+    /// </summary>
+    public float AttentionWeight { get; init; } = 1f;
+
+    /// <summary>Weight of the adversarial term mean softplus(−D(student logits)); 0 = no discriminator.</summary>
+    public float AdversarialWeight { get; init; } = 0.1f;
+
+    /// <summary>Hidden units of the discriminator (logits → hidden ReLU layer → one logit).</summary>
+    public int DiscriminatorWidth { get; init; } = 64;
+
+    /// <summary>The discriminator's SGD learning rate (constant, momentum 0.9).</summary>
+    public float DiscriminatorLearningRate { get; init; } = 0.01f;
 }
 
 /// <summary>Where a group's feature maps are read for clustering.</summary>
@@ -202,6 +255,9 @@ public sealed record PruningOptions
     /// <summary>Softmax temperature of distillation.</summary>
     public float DistillationTemperature { get; init; } = 4f;
 
+    /// <summary><see cref="PruningStrategy.Aip"/>: its schedule, importance criterion and loss weights.</summary>
+    public AipOptions Aip { get; init; } = new();
+
     /// <summary>
     /// A folder for the run's log (one JSON line per fitness evaluation) and checkpoints; null = no log, no resume.
     /// </summary>
@@ -251,6 +307,7 @@ public sealed record PruningOptions
         if (Resume && RunDirectory is null) throw new ArgumentException("Resume needs a RunDirectory.", nameof(Resume));
         ArgumentNullException.ThrowIfNull(Swarm, nameof(Swarm));
         ArgumentNullException.ThrowIfNull(Backend, nameof(Backend));
+        ValidateAip();
     }
 
     /// <summary>
@@ -269,6 +326,21 @@ public sealed record PruningOptions
             ValidationImages = ValidationImages ?? tail ?? DefaultValidationImages,
             ValidationFromTail = ValidationFromTail || tail is not null,
         };
+    }
+
+    private void ValidateAip()
+    {
+        var aip = Aip ?? throw new ArgumentException("Aip options cannot be null.", nameof(Aip));
+        if (!(aip.StepFraction > 0 && aip.StepFraction <= 1)) throw new ArgumentException($"Aip.StepFraction must be in (0, 1]; got {aip.StepFraction}.", nameof(Aip));
+        if (aip.RecoverySteps < 0) throw new ArgumentException($"Aip.RecoverySteps cannot be negative; got {aip.RecoverySteps}.", nameof(Aip));
+        if (!(aip.AttentionWeight >= 0 && float.IsFinite(aip.AttentionWeight))) throw new ArgumentException($"Aip.AttentionWeight must be at least 0; got {aip.AttentionWeight}.", nameof(Aip));
+        if (!(aip.AdversarialWeight >= 0 && float.IsFinite(aip.AdversarialWeight))) throw new ArgumentException($"Aip.AdversarialWeight must be at least 0; got {aip.AdversarialWeight}.", nameof(Aip));
+        Positive(aip.DiscriminatorWidth, "Aip.DiscriminatorWidth");
+        if (!(aip.DiscriminatorLearningRate > 0 && float.IsFinite(aip.DiscriminatorLearningRate))) throw new ArgumentException($"Aip.DiscriminatorLearningRate must be positive; got {aip.DiscriminatorLearningRate}.", nameof(Aip));
+        if (Strategy == PruningStrategy.Aip && Backend.Name != EngineBackend.Instance.Name && (aip.AttentionWeight > 0 || aip.AdversarialWeight > 0))
+        {
+            throw new ArgumentException($"The aip strategy's attention-transfer and adversarial losses run on the engine backend only, not on {Backend.Name}; use the engine backend (or set both weights to 0).", nameof(Backend));
+        }
     }
 
     private static void Positive(int value, string name)

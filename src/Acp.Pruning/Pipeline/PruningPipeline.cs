@@ -86,7 +86,7 @@ public static class PruningPipeline
             Epsilon = structure.Epsilon,
             UniformRatio = structure.Ratio,
             SearchHistory = structure.History,
-            Candidates = structure.Candidates,
+            Candidates = [.. structure.Candidates, .. tuned.Iterations],
             Finalists = structure.Finalists,
             EpochLosses = tuned.Losses,
             SearchTime = searchTime,

@@ -22,6 +22,12 @@ public enum CandidateStage
 
     /// <summary>The finalists' score (a few distilled steps first, then the whole validation split).</summary>
     Finalist,
+
+    /// <summary>An AIP step's structure right after its cut (inherited weights, re-fitted BatchNormalization), on the whole validation split.</summary>
+    AipCut,
+
+    /// <summary>An AIP step's structure after its recovery training, on the whole validation split.</summary>
+    AipRecovered,
 }
 
 /// <summary>One scored candidate structure, as logged.</summary>

@@ -21,6 +21,8 @@ internal sealed class RunStore
     private const string LogFile = "evaluations.jsonl";
     private const string CheckpointModel = "finetune.onnx";
     private const string CheckpointState = "finetune.json";
+    private const string IterationModel = "iteration.onnx";
+    private const string IterationState = "iteration.json";
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = false };
 
     private readonly string _directory;
@@ -72,7 +74,8 @@ internal sealed class RunStore
     private static bool NeverStarted(string directory)
     {
         var log = new FileInfo(Path.Combine(directory, LogFile));
-        return (!log.Exists || log.Length == 0) && !File.Exists(Path.Combine(directory, CheckpointState)) && !File.Exists(Path.Combine(directory, CheckpointModel));
+        return (!log.Exists || log.Length == 0) && !File.Exists(Path.Combine(directory, CheckpointState)) && !File.Exists(Path.Combine(directory, CheckpointModel))
+            && !File.Exists(Path.Combine(directory, IterationState));
     }
 
     /// <summary>A logged evaluation of the structure at <paramref name="stage"/>, or null.</summary>
@@ -108,6 +111,24 @@ internal sealed class RunStore
         ArgumentNullException.ThrowIfNull(checkpoint.Model);
         WriteAtomically(Path.Combine(_directory, CheckpointModel), checkpoint.Model.ToBytes());
         WriteAtomically(Path.Combine(_directory, CheckpointState), JsonSerializer.SerializeToUtf8Bytes(checkpoint with { Model = null }, Json));
+    }
+
+    /// <summary>The checkpoint of the last finished step of an iterative strategy (AIP), or null.</summary>
+    public IterationCheckpoint? LoadIterationCheckpoint()
+    {
+        var state = Path.Combine(_directory, IterationState);
+        if (!File.Exists(state)) return null;
+        var checkpoint = JsonSerializer.Deserialize<IterationCheckpoint>(File.ReadAllText(state), Json)
+            ?? throw new IOException($"{state} is empty.");
+        return checkpoint with { Model = OnnxModel.Load(Path.Combine(_directory, IterationModel)) };
+    }
+
+    /// <summary>Saves an iterative strategy's step checkpoint: the model first, then the state that points to it.</summary>
+    public void SaveIterationCheckpoint(IterationCheckpoint checkpoint)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint.Model);
+        WriteAtomically(Path.Combine(_directory, IterationModel), checkpoint.Model.ToBytes());
+        WriteAtomically(Path.Combine(_directory, IterationState), JsonSerializer.SerializeToUtf8Bytes(checkpoint with { Model = null }, Json));
     }
 
     private void ReadLog()
@@ -164,3 +185,9 @@ internal sealed class RunStore
 /// <param name="Optimizer">The optimizer's state (momentum buffers), as <see cref="Engine.Training.SgdOptimizer.ExportState"/> gives it.</param>
 /// <param name="Model">The network's weights (not stored in the JSON; loaded from the ONNX file).</param>
 internal sealed record FineTuneCheckpoint(int Epoch, double[] Losses, byte[] Optimizer, [property: System.Text.Json.Serialization.JsonIgnore] OnnxModel? Model);
+
+/// <summary>The state after a finished step of an iterative strategy (AIP: a cut and its recovery).</summary>
+/// <param name="Step">The 0-based step just finished.</param>
+/// <param name="Keep">Per group id of the original model's analysis, the original channels the step's model keeps.</param>
+/// <param name="Model">The recovered model (not stored in the JSON; loaded from the ONNX file).</param>
+internal sealed record IterationCheckpoint(int Step, Dictionary<int, int[]> Keep, [property: System.Text.Json.Serialization.JsonIgnore] OnnxModel? Model);

@@ -16,6 +16,7 @@ internal static class Strategies
         PruningStrategy.Sfp => (new UniformSearch(L1), SoftPruning.Sfp),
         PruningStrategy.Asrfp => (new UniformSearch(L1), SoftPruning.Asrfp),
         PruningStrategy.Ghfp => (new UniformSearch(L1), SoftPruning.Ghfp),
+        PruningStrategy.Aip => (new UniformSearch(L1), new AipPruning()),
         _ => throw new ArgumentOutOfRangeException(nameof(strategy), strategy, "Unknown pruning strategy."),
     };
 

@@ -22,4 +22,8 @@ internal sealed record StartingPoint(Candidate Candidate, double AccuracyBefore)
 /// <param name="Model">The trained, pruned model: the one graph handed over from the network.</param>
 /// <param name="Keep">Kept channels per group id of the original model's analysis.</param>
 /// <param name="Losses">Each epoch's mean training loss.</param>
-internal sealed record FineTuned(OnnxModel Model, IReadOnlyDictionary<int, int[]> Keep, double[] Losses);
+internal sealed record FineTuned(OnnxModel Model, IReadOnlyDictionary<int, int[]> Keep, double[] Losses)
+{
+    /// <summary>Structures scored while fine-tuning prunes iteratively (AIP's steps), for the report's accuracy-against-MACs chart.</summary>
+    public IReadOnlyList<CandidateEvaluation> Iterations { get; init; } = [];
+}
