@@ -97,6 +97,14 @@ public sealed class PruneCommandTests : IDisposable
     [InlineData("--std", "0")]
     [InlineData("--std", "0.3,x")]
     [InlineData("--mean", "Infinity")]
+    [InlineData("--distillation-weight", "1.5")]
+    [InlineData("--aip-step", "0")]
+    [InlineData("--aip-step", "1.2")]
+    [InlineData("--aip-recovery-steps", "-1")]
+    [InlineData("--aip-importance", "taylor")]
+    [InlineData("--aip-attention", "-1")]
+    [InlineData("--aip-adversarial", "NaN")]
+    [InlineData("--aip-discriminator-width", "0")]
     public async Task Bad_arguments_are_usage_errors(string option, string value)
     {
         var args = new List<string> { "prune", Fixtures.PathOf("tiny_cnn.onnx"), "--out", Path.Combine(_dir, "o.onnx"), option, value };
