@@ -42,6 +42,15 @@ public static class PruningReport
                 $"{string.Join(",", f.Widths)}{(f.Widths.AsSpan().SequenceEqual(chosen) ? " (kept)" : "")}: {f.Accuracy.ToString("P2", CultureInfo.InvariantCulture)}"));
             allNotes.Add($"Finalists, scored on the whole validation split after {options.FinalistSteps} distilled steps each (the swarm's best first, the uniform structure last): {scores}.");
         }
+        var cuts = result.Candidates.Where(c => c.Stage == CandidateStage.AipCut).ToArray();
+        var recoveries = result.Candidates.Where(c => c.Stage == CandidateStage.AipRecovered).ToArray();
+        if (recoveries.Length > 0)
+        {
+            var steps = string.Join("; ", recoveries.Select(r => cuts.FirstOrDefault(c => c.Index == r.Index) is { } cut
+                ? $"{Ratio(r.Macs, original.Macs)} MACs: {Percent(cut.Accuracy)} → {Percent(r.Accuracy)}"
+                : $"{Ratio(r.Macs, original.Macs)} MACs: {Percent(r.Accuracy)}"));
+            allNotes.Add($"AIP steps, validation accuracy after each cut → after its {options.Aip.RecoverySteps} recovery steps: {steps}.");
+        }
         if (result.Epsilon is { } e) allNotes.Add($"DBSCAN ε = {e.ToString("0.######", CultureInfo.InvariantCulture)} (cosine distance, minPts {options.MinPoints}).");
         if (result.UniformRatio is { } r) allNotes.Add($"Every prunable group lost {r.ToString("P1", CultureInfo.InvariantCulture)} of its channels (before rounding to multiples of {options.RoundTo}).");
         allNotes.AddRange(notes ?? []);
@@ -54,7 +63,9 @@ public static class PruningReport
             Summary = rows,
             Convergence = result.SearchHistory.Select(c => new ConvergencePoint(c.Cycle, c.BestFitness, c.MeanFitness)).ToArray(),
             Layers = result.Widths.Select(w => new LayerWidth(w.Name, w.OriginalWidth, w.PrunedWidth)).ToArray(),
-            Candidates = result.Candidates.Select(c => new CandidatePoint(c.Macs / (double)original.Macs, c.Accuracy, c.Widths.AsSpan().SequenceEqual(chosen))).ToArray(),
+            // An AIP step's cut has the chosen widths too; the chosen point is its recovered score.
+            Candidates = result.Candidates.Select(c => new CandidatePoint(c.Macs / (double)original.Macs, c.Accuracy,
+                c.Stage != CandidateStage.AipCut && c.Widths.AsSpan().SequenceEqual(chosen))).ToArray(),
             Baselines = (baselines ?? []).ToArray(),
             Notes = allNotes,
         };

@@ -68,6 +68,21 @@ public sealed class AipTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void The_report_plots_every_step_against_its_MACs_and_marks_the_final_recovered_one()
+    {
+        var result = Uninterrupted.Value;
+        var data = Acp.Reporting.PruningReport.Create(result, Options(), "small.onnx");
+
+        Assert.Equal(result.Candidates.Count, data.Candidates.Count);
+        Assert.Equal(result.Candidates.Select(c => c.Macs / (double)result.Original.Macs), data.Candidates.Select(c => c.MacsFraction));
+        var best = Assert.Single(data.Candidates, c => c.IsBest);
+        Assert.Equal(result.Candidates.Last(c => c.Stage == CandidateStage.AipRecovered).Accuracy, best.Accuracy);
+        Assert.Contains(data.Notes, n => n.StartsWith("AIP steps", StringComparison.Ordinal));
+        var html = Acp.Reporting.HtmlReport.Render(data);
+        Assert.Equal(data.Candidates.Count, System.Text.RegularExpressions.Regex.Matches(html, "class=\"candidate( best)?\"").Count);
+    }
+
+    [Fact]
     public void The_same_seed_gives_identical_model_bytes()
     {
         var again = PruningPipeline.Run(TrainedSmallCnn.Model(), TrainedSmallCnn.Data(), Options(Path.Combine(_dir, "run")));
