@@ -137,6 +137,20 @@ public sealed class AipTests(ITestOutputHelper output) : IDisposable
     }
 
     [Fact]
+    public void Bn_scale_importance_is_the_magnitude_of_each_channels_scale_and_l1_the_filter_norm()
+    {
+        var model = TrainedSmallCnn.Model();
+        var gamma = model.Graph.Initializers["bn1.weight"];
+        var scaled = gamma.Floats.Select((g, c) => c % 2 == 0 ? -3f * (c + 1) : 0.01f * c).ToArray();
+        model.Graph.Initializers.Set(OnnxTensor.FromFloats("bn1.weight", gamma.Dims, scaled));
+        var analysis = ChannelAnalysis.Run(model);
+        var group = analysis.PrunableGroups.Single(g => g.Producers[0].Node.Name == "conv1");
+
+        Assert.Equal(scaled.Select(g => (double)Math.Abs(g)), AipPruning.Importance(analysis, group, AipImportance.BnScale));
+        Assert.Equal(FilterNorms.L1(analysis, group), AipPruning.Importance(analysis, group, AipImportance.L1));
+    }
+
+    [Fact]
     public void Attention_is_transferred_on_the_last_map_of_every_spatial_size()
     {
         var model = TrainedSmallCnn.Model();

@@ -145,7 +145,7 @@ internal sealed class AipPruning : IFineTuning
         var orders = new Dictionary<int, IReadOnlyList<int>>();
         foreach (var group in current)
         {
-            var importance = run.Options.Aip.Importance == AipImportance.BnScale ? BnScales(analysis, group) : FilterNorms.L1(analysis, group);
+            var importance = Importance(analysis, group, run.Options.Aip.Importance);
             orders[group.Id] = Enumerable.Range(0, group.Width).OrderByDescending(c => importance[c]).ThenBy(c => c).ToArray();
         }
         var kept = ChannelRanking.FromOrders(analysis, current, orders).KeepSets(widths);
@@ -158,6 +158,10 @@ internal sealed class AipPruning : IFineTuning
         }
         return (next, original);
     }
+
+    /// <summary>Per channel of <paramref name="group"/>, its importance by <paramref name="criterion"/> (larger = kept first).</summary>
+    internal static double[] Importance(ChannelAnalysis analysis, ChannelGroup group, AipImportance criterion) =>
+        criterion == AipImportance.BnScale ? BnScales(analysis, group) : FilterNorms.L1(analysis, group);
 
     /// <summary>|γ| summed over the BatchNormalization scales of the group's channels; the producers' L1 norms when the group has none.</summary>
     private static double[] BnScales(ChannelAnalysis analysis, ChannelGroup group)
