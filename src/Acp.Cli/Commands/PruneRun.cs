@@ -64,7 +64,8 @@ internal static class PruneRun
         if (!a.SkipTest)
         {
             var test = DataOptions.Open(a.Data!.FullName, DatasetSplit.Test, model);
-            var loader = new BatchLoader(test, new BatchLoaderOptions { BatchSize = 256, Normalization = options.Normalization });
+            // The run's batch size, not a larger one: a network's buffers grow with the batch, and the logits do not change.
+            var loader = new BatchLoader(test, new BatchLoaderOptions { BatchSize = options.BatchSize, Normalization = options.Normalization });
             double Test(OnnxModel m)
             {
                 var network = Network.Build(m);

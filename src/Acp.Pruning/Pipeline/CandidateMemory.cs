@@ -12,11 +12,12 @@ namespace Acp.Pruning.Pipeline;
 /// prune's resident set grow to several times what is alive, and free spaces of one candidate's sizes rarely fit the
 /// next one's. At a candidate boundary nothing of the candidate is alive, so one full collection that also compacts
 /// the large-object heap returns all of it (a few ms beside a candidate's seconds of compute) and keeps the peak at
-/// what one candidate needs, however many are scored. Nothing computed depends on it.
+/// what one candidate needs, however many are scored. The same holds after fine-tuning, before the proof builds its
+/// network. Nothing computed depends on it.
 /// </remarks>
 internal static class CandidateMemory
 {
-    /// <summary>Collects what the candidates scored so far left behind; called after a candidate's network is disposed.</summary>
+    /// <summary>Collects what the networks disposed so far left behind: after each scored candidate, and after fine-tuning.</summary>
     public static void Reclaim()
     {
         GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
