@@ -44,7 +44,8 @@ internal static class PruneRun
         var quiet = a.Json || a.Quiet;
         if (a.Force && !options.Resume && Directory.Exists(options.RunDirectory)) Directory.Delete(options.RunDirectory!, recursive: true);
 
-        var result = PruningProgressView.Run(output, quiet, p => PruningPipeline.Run(model, training, options, p, cancellation));
+        var result = PruningProgressView.Run(output, quiet, p => PruningPipeline.Run(model, training, options, MemoryTrace.Wrap(p), cancellation));
+        MemoryTrace.Mark("pipeline done");
         ProvenModelFile.Write(result.Model.ToBytes(), a.Output.FullName, a.Device);
 
         var baselines = new List<(PruningStrategy Strategy, PruningResult Result, double? Test)>();
@@ -63,17 +64,26 @@ internal static class PruneRun
         if (!a.SkipTest)
         {
             var test = DataOptions.Open(a.Data!.FullName, DatasetSplit.Test, model);
-            var loader = new BatchLoader(test, new BatchLoaderOptions { BatchSize = 256, Normalization = options.Normalization });
-            double Test(OnnxModel m) => Evaluation.Accuracy(Network.Build(m), loader.GetBatches(0), cancellation: cancellation).Top1;
+            // The run's batch size, not a larger one: a network's buffers grow with the batch, and the logits do not change.
+            var loader = new BatchLoader(test, new BatchLoaderOptions { BatchSize = options.BatchSize, Normalization = options.Normalization });
+            double Test(OnnxModel m)
+            {
+                var network = Network.Build(m);
+                var top1 = Evaluation.Accuracy(network, loader.GetBatches(0), cancellation: cancellation).Top1;
+                network.ReleaseBuffers();
+                return top1;
+            }
             testBefore = Test(model);
             testAfter = Test(result.Model);
             for (var i = 0; i < baselines.Count; i++) baselines[i] = baselines[i] with { Test = Test(baselines[i].Result.Model) };
+            MemoryTrace.Mark("test accuracy done");
         }
 
         var before = File.ReadAllBytes(a.Model.FullName);
         var after = File.ReadAllBytes(a.Output.FullName);
         var latencyBefore = LatencyMeter.MedianMilliseconds(before, a.LatencyBatch, a.LatencyThreads, device: a.Device);
         var latencyAfter = LatencyMeter.MedianMilliseconds(after, a.LatencyBatch, a.LatencyThreads, device: a.Device);
+        MemoryTrace.Mark("latency done");
 
         string? reportPath = null;
         if (a.Report is { } folder)

@@ -89,8 +89,15 @@ public sealed class EngineNetwork : ITrainableNetwork
     /// <inheritdoc />
     public void WriteWeightsTo(OnnxModel model) => Network.WriteWeightsTo(model);
 
-    /// <summary>Nothing to free: the engine's memory is managed.</summary>
-    public void Dispose() { }
+    /// <summary>
+    /// Drops the network's activation, gradient and scratch buffers (hundreds of MB at a training batch) at once, so a
+    /// run that builds a network per candidate holds one candidate's buffers at a time, not as many as the garbage
+    /// collector has yet to reclaim. The weights stay readable.
+    /// </summary>
+    public void Dispose() => Network.ReleaseBuffers();
+
+    /// <inheritdoc />
+    public void ReleaseBuffers() => Network.ReleaseBuffers();
 
     private Parameter Find(string name) =>
         Network.Parameters.FirstOrDefault(p => p.Name == name) ?? throw new KeyNotFoundException($"No trainable parameter named '{name}'.");

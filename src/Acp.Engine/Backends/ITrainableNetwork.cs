@@ -53,6 +53,15 @@ public interface ITrainableNetwork : IDisposable
 
     /// <summary>Copies the current weights and running statistics into <paramref name="model"/>'s initializers (by name).</summary>
     void WriteWeightsTo(OnnxModel model);
+
+    /// <summary>
+    /// Frees the memory held for passes (activations, gradients, scratch) while keeping the weights, for a network that
+    /// stays alive but idle for a while (the original network between its stages); the next pass allocates again and
+    /// computes the same. The default does nothing (a backend whose passes hold no memory between calls).
+    /// </summary>
+    void ReleaseBuffers()
+    {
+    }
 }
 
 /// <summary>SGD training of an <see cref="ITrainableNetwork"/>, one step at a time.</summary>

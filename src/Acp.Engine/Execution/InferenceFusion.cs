@@ -48,6 +48,15 @@ internal sealed class InferenceFusion
     /// <summary>Values handed from one fused convolution to the next in a padded buffer this pass, by value.</summary>
     private readonly Dictionary<ValueSlot, ConvChain> _padded = [];
 
+    /// <summary>Bytes of the chains' padded hand-over buffers.</summary>
+    public long BufferBytes => _chains.Sum(c => c.BufferBytes);
+
+    /// <summary>Drops the chains' padded hand-over buffers (the next pass that pads allocates them again, zeroed).</summary>
+    public void ReleaseBuffers()
+    {
+        foreach (var chain in _chains) chain.ReleaseBuffers();
+    }
+
     private InferenceFusion(IReadOnlyList<Layer> layers, List<ConvChain> chains, ValueSlot output, Dictionary<ValueSlot, List<int>> consumers)
     {
         _layers = layers;
@@ -206,6 +215,17 @@ internal sealed class InferenceFusion
 
         /// <summary>The convolution's node, for messages.</summary>
         public Onnx.Ir.Node ConvNode => conv.Node;
+
+        /// <summary>Bytes of the padded hand-over buffer.</summary>
+        public long BufferBytes => sizeof(float) * (long)_paddedBuffer.Length;
+
+        /// <summary>Drops the padded hand-over buffer; <see cref="UsePaddedOutput"/> allocates a zeroed one again.</summary>
+        public void ReleaseBuffers()
+        {
+            _paddedBuffer = [];
+            _paddedBufferLayout = null;
+            PaddedLayout = null;
+        }
 
         /// <summary>Every value the fused pass reads: the convolution's inputs, the normalisation's parameters and the residual.</summary>
         public ValueSlot?[] Inputs => [.. conv.Inputs, .. norm.Inputs.Skip(1), .. _residual is null ? Array.Empty<ValueSlot?>() : [_residual]];

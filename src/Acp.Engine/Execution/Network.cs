@@ -203,7 +203,13 @@ public sealed class Network
         {
             throw new ArgumentException($"The output has {_output.Length} elements; the gradient has {outputGradient.Length}.", nameof(outputGradient));
         }
-        foreach (var slot in _slots.Values) slot.BeginBackward();
+        foreach (var slot in _slots.Values)
+        {
+            // Gradient buffers are allocated by the first backward pass of a shape, not by planning: inference-only
+            // networks never need them.
+            slot.EnsureGradientBuffer();
+            slot.BeginBackward();
+        }
         var seed = _output.BeginGradient();
         outputGradient.CopyTo(seed);
         _output.EndGradient();
@@ -315,6 +321,29 @@ public sealed class Network
         }
     }
 
+    /// <summary>
+    /// Drops every buffer a pass computes into (values, gradients, scratch, the fused layers' padded buffers) so that
+    /// their memory is free at once rather than when this network becomes garbage; weights and running statistics stay.
+    /// The next forward plans its shape again and allocates what it needs. A network no longer used (a scored candidate)
+    /// or idle for a long stretch (the teacher between stages) calls it.
+    /// </summary>
+    public void ReleaseBuffers()
+    {
+        foreach (var slot in _slots.Values)
+        {
+            if (!_staticValues.Contains(slot.Name)) slot.ReleaseBuffers();
+        }
+        foreach (var layer in _layers) layer.ReleaseBuffers();
+        _inferenceFusion.ReleaseBuffers();
+        _plans[0] = _plans[1] = null;
+        _lastPass = null;
+        _plannedShape = null;
+    }
+
+    /// <summary>Bytes held by the buffers <see cref="ReleaseBuffers"/> drops: what this network costs beyond its weights.</summary>
+    public long BufferBytes => _slots.Values.Where(s => !_staticValues.Contains(s.Name)).Sum(s => s.BufferBytes)
+        + _layers.Sum(l => l.BufferBytes) + _inferenceFusion.BufferBytes;
+
     private bool IsIdentityOfWeight(Node node) =>
         node is { IsStandard: true, OpType: "Identity", Inputs.Count: 1, Outputs.Count: 1 }
         && _model.Graph.Initializers.TryGet(node.Inputs[0], out var source) && source.IsFloat
@@ -405,7 +434,6 @@ public sealed class Network
             {
                 var shape = shapes.ShapeOf(output.Name) ?? throw new EngineException($"Node '{layer.Node.DisplayName}': the shape of '{output.Name}' is unknown.");
                 output.Resize(shape.Select(d => (int)d).ToArray());
-                output.EnsureGradientBuffer();
                 if (output.ChannelMask is { } mask && (shape.Length < 2 || shape[1] != mask.Length))
                 {
                     throw new EngineException($"The channel mask of '{output.Name}' has {mask.Length} entries but the value has shape [{string.Join(",", shape)}].");

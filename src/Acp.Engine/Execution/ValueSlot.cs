@@ -37,7 +37,11 @@ internal sealed class ValueSlot(string name)
 
     public int Length => Data.Length;
 
-    /// <summary>Sets the shape, reusing the buffers when the element count is unchanged.</summary>
+    /// <summary>
+    /// Sets the shape, reusing the data buffer when the element count is unchanged. The gradient buffer is not
+    /// allocated here but by <see cref="EnsureGradientBuffer"/> when a backward pass first needs it: a network that only
+    /// runs inference (a scored candidate, the teacher) never holds one, which halves its memory.
+    /// </summary>
     public void Resize(int[] shape)
     {
         var length = Tensors.Tensor.ElementCount(shape);
@@ -46,14 +50,26 @@ internal sealed class ValueSlot(string name)
         {
             if (IsPersistent) throw new InvalidOperationException($"Value '{Name}' is persistent and cannot change size.");
             Data = new float[length];
-            Gradient = RequiresGradient ? new float[length] : [];
+            Gradient = [];
             _scratch = null;
         }
-        else if (RequiresGradient && Gradient.Length != length)
-        {
-            Gradient = new float[length];
-        }
     }
+
+    /// <summary>
+    /// Drops the buffers a pass computes into (data, gradient, scratch) so that the memory is free for the next network
+    /// at once; persistent data (weights, running statistics) stays. The next plan allocates them again.
+    /// </summary>
+    public void ReleaseBuffers()
+    {
+        if (IsPersistent) return;
+        Data = [];
+        Gradient = [];
+        _scratch = null;
+        Shape = [];
+    }
+
+    /// <summary>Bytes held by the buffers <see cref="ReleaseBuffers"/> drops (0 for persistent values).</summary>
+    public long BufferBytes => IsPersistent ? 0 : sizeof(float) * ((long)Data.Length + Gradient.Length + (_scratch?.Length ?? 0));
 
     /// <summary>Installs persistent data (initializer values).</summary>
     public void SetPersistentData(int[] shape, float[] data)

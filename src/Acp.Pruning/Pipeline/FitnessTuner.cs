@@ -40,6 +40,8 @@ internal sealed class FitnessTuner
             }
         }
         _teacherLogits = logits.ToArray();
+        // The teacher is idle until fine-tuning: its buffers would sit beside every candidate's.
+        teacher.ReleaseBuffers();
     }
 
     /// <summary>The same with an engine network as the teacher.</summary>

@@ -58,6 +58,9 @@ public static class PruningPipeline
 
         // 4. Fine-tune, and hand the trained weights over to the pruned graph once.
         var tuned = fineTuning.Train(run, structure, start);
+        // The teacher's and the student's buffers are done with: hand them back before the proof builds its network.
+        run.Original.ReleaseBuffers();
+        CandidateMemory.Reclaim();
 
         // 5. Prove: measure the model that is returned, as it is.
         return Prove(run, structure, start.AccuracyBefore, tuned, originalAccuracy, searchTime, clock);

@@ -85,6 +85,8 @@ internal sealed class PruningRun : IDisposable
     public double ValidationAccuracy(ITrainableNetwork network)
     {
         var (correct, images) = CandidateBuilder.Score(network, Data.Validation, Cancellation);
+        // Scoring planned the network at the evaluation batch; the original network is idle until its next stage.
+        network.ReleaseBuffers();
         return (double)correct / images;
     }
 

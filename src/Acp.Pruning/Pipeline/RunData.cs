@@ -10,8 +10,6 @@ internal sealed record RunData(
     BatchLoader Training, BatchLoader Calibration, BatchLoader Recalibration, BatchLoader Fitness, BatchLoader Validation,
     BatchLoader FitnessTuning, BatchLoader FinalistTuning, string Identity)
 {
-    private const int EvaluationBatch = 256;
-
     public static RunData Split(IImageDataset training, PruningOptions options)
     {
         var held = options.ValidationImages ?? PruningOptions.DefaultValidationImages;
@@ -32,6 +30,10 @@ internal sealed record RunData(
         }
         var normalization = options.Normalization;
         BatchLoader Plain(IImageDataset d, int batch) => new(d, new BatchLoaderOptions { BatchSize = batch, Normalization = normalization });
+        // Candidates are scored at the recalibration's batch size, so a candidate's network is planned for one input
+        // shape (plus the last, partial batch) instead of three: the engine's inference logits are the same bits at
+        // any batch size (NetworkMemoryTests), and every network's buffers grow with the batch (issue 19).
+        var evaluationBatch = options.BatchSize;
 
         var calibration = train.Shuffle(options.Seed).Take(Math.Min(options.CalibrationImages, train.Count));
         var recalibration = train.Shuffle(unchecked(options.Seed + 1)).Take(Math.Min(options.RecalibrationImages, train.Count));
@@ -52,7 +54,7 @@ internal sealed record RunData(
         });
         var identity = $"{training.Count} training images of {training.ImageShape}, {training.ClassCount} classes";
         return new RunData(fineTuning, Plain(calibration, 100), Plain(recalibration, options.BatchSize),
-            Plain(fitness, EvaluationBatch), Plain(validation, EvaluationBatch),
+            Plain(fitness, evaluationBatch), Plain(validation, evaluationBatch),
             Tuning(tuning), Tuning(finalistTuning), identity);
 
         BatchLoader Tuning(IImageDataset d) =>

@@ -19,6 +19,10 @@ internal sealed class BatchNormLayer(Node node, ValueSlot?[] inputs, ValueSlot[]
     // The kernel computes dx, dscale and dbias together; the ones nobody needs land in these.
     private float[]? _dxScratch, _dscaleScratch, _dbiasScratch;
 
+    public override long BufferBytes => sizeof(float) * (long)(_dxScratch?.Length ?? 0);
+
+    public override void ReleaseBuffers() => _dxScratch = null;
+
     public override IEnumerable<int> LearnableInputs => [1, 2];
 
     private float Epsilon => Node.GetFloat("epsilon", 1e-5f);

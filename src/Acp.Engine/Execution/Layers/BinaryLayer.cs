@@ -71,6 +71,10 @@ internal sealed class BinaryLayer(Node node, ValueSlot?[] inputs, ValueSlot[] ou
 
     private float[]? _secondOperandScratch;
 
+    public override long BufferBytes => sizeof(float) * (long)(_secondOperandScratch?.Length ?? 0);
+
+    public override void ReleaseBuffers() => _secondOperandScratch = null;
+
     /// <summary>x ⊕ x: both operand gradients belong to one value, so they are computed apart and then summed.</summary>
     private void BackwardOfSquare()
     {

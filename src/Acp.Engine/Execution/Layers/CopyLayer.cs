@@ -12,6 +12,10 @@ internal sealed class CopyLayer(Node node, ValueSlot?[] inputs, ValueSlot[] outp
     public static readonly string[] Operators = ["Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "Dropout"];
 
     private float[] _dropoutScale = [];
+
+    public override long BufferBytes => sizeof(float) * (long)_dropoutScale.Length;
+
+    public override void ReleaseBuffers() => _dropoutScale = [];
     private bool _droppedOut;
 
     public override void Plan()

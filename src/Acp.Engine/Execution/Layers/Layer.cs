@@ -32,6 +32,14 @@ internal abstract class Layer(Node node, ValueSlot?[] inputs, ValueSlot[] output
 
     public abstract void Forward(bool training);
 
+    /// <summary>Bytes of the activation-sized scratch this layer keeps between passes.</summary>
+    public virtual long BufferBytes => 0;
+
+    /// <summary>Drops the activation-sized scratch this layer keeps between passes (it is allocated again when needed).</summary>
+    public virtual void ReleaseBuffers()
+    {
+    }
+
     public abstract void Backward();
 
     protected ValueSlot Input(int index) =>

@@ -67,6 +67,7 @@ internal sealed class AcpSearch : IStructureSearch
                 var (model, _) = builder.Prune(widths);
                 var (correct, images) = (0, 0);
                 using (var network = builder.Tuned(model, tuner, cancellation)) (correct, images) = CandidateBuilder.Score(network, run.Data.Validation, cancellation);
+                CandidateMemory.Reclaim();
                 var cost = run.Budget.Cost(widths);
                 evaluation = new CandidateEvaluation(scored.Count, widths, cost.Macs, cost.Params, correct, images, clock.Elapsed.TotalSeconds) { Stage = CandidateStage.Finalist };
                 store?.Append(evaluation);

@@ -17,6 +17,7 @@ internal sealed record ClusteredStart(IReadOnlyList<GroupFeatures> Features, IRe
     {
         var (options, budget, groups, progress) = (run.Options, run.Budget, run.Groups, run.Progress);
         var features = FeatureMaps.Collect(run.Original, groups, run.Data.Calibration, options.Tap, progress, run.Cancellation);
+        run.Original.ReleaseBuffers();
         progress?.Report(new PruningProgress(PruningStage.Clustering, 0, 1, "clustering channels"));
         var distances = features.Select(f => CosineDistance.Compute(f.Rows, f.Group.Width, f.FeatureCount)).ToArray();
         var upper = groups.Select(g => g.Width).ToArray();

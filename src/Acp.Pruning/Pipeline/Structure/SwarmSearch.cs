@@ -36,6 +36,8 @@ internal static class SwarmSearch
             {
                 var clock = Stopwatch.StartNew();
                 var (correct, images) = score(widths);
+                // The candidate's network is disposed by now: its buffers go back before the next one is built.
+                CandidateMemory.Reclaim();
                 var cost = budget.Cost(widths);
                 evaluation = new CandidateEvaluation(candidates.Count, widths, cost.Macs, cost.Params, correct, images, clock.Elapsed.TotalSeconds);
                 store?.Append(evaluation);
