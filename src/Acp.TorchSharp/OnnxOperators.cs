@@ -184,7 +184,7 @@ internal static class OnnxOperators
                 padding = new long[rank];
             }
             var bias = x.Length > 2 ? x[2] : null;
-            if (rank == 2 && NeedsWidePadding(input, weight, groups)) return WideConv2d(input, weight, bias, strides, padding, dilations);
+            if (rank == 2 && NeedsSafeInputGradient(input, weight, groups, strides)) return SafeConv2d(input, weight, bias, strides, padding, dilations);
             return rank switch
             {
                 1 => F.conv1d(input, weight, bias, strides[0], padding[0], dilations[0], groups),
@@ -194,27 +194,38 @@ internal static class OnnxOperators
             };
         }
 
-        /// <summary>Output channels are padded to this multiple when the input needs a gradient (see <see cref="WideConv2d"/>).</summary>
+        /// <summary>Output channels are padded to this multiple when the input needs a gradient (see <see cref="SafeConv2d"/>).</summary>
         internal const int ChannelBlock = 16;
 
-        private static bool NeedsWidePadding(Tensor input, Tensor weight, long groups) =>
-            input.requires_grad && is_grad_enabled() && groups == 1 && weight.shape[0] % ChannelBlock != 0
-            && weight.shape.Skip(2).Any(k => k > 1);
+        private static bool NeedsSafeInputGradient(Tensor input, Tensor weight, long groups, long[] strides) =>
+            input.requires_grad && is_grad_enabled() && groups == 1 && weight.shape.Skip(2).Any(k => k > 1)
+            && (weight.shape[0] % ChannelBlock != 0 || strides.Any(s => s > 1));
 
         /// <summary>
         /// LibTorch 2.10's CPU convolution (as shipped in libtorch-cpu-linux-x64) returns a wrong input gradient, at
-        /// times NaN, for an ungrouped k×k (k &gt; 1) convolution whose output channels are not a multiple of 16
-        /// (measured against float64: 4, 8, 12, 24 and 16→4 fail; 16, 32, 64, 1×1 kernels and grouped ones are right);
-        /// forward and weight gradients are right. So when the input needs a gradient, the weight gets zero output
-        /// channels up to a multiple of 16, and the extra outputs are cut off: the same function, computed on the path
-        /// that is right.
+        /// times NaN, for ungrouped k×k (k &gt; 1) convolutions of two families (measured against float64 LibTorch,
+        /// docs/torchsharp.md): stride 1 with output channels not a multiple of 16 (4, 8, 12, 24, 40, … fail at any
+        /// batch), and stride 2 with some input channel counts at batches of 64 or more (40 and 48 fail for every
+        /// output count, 1 with 8 or 24 outputs; 8–32 and 64 were right); forward and weight gradients are right. So
+        /// when the input needs a gradient, the convolution runs on the one path measured right in every case: stride
+        /// 1, output channels padded with zero filters to a multiple of 16; the extra outputs are cut off and a
+        /// strided convolution keeps every stride-th position. The same function (a strided convolution is the
+        /// stride-1 one sampled), at stride² the multiply-adds for strided layers in training.
         /// </summary>
-        private static Tensor WideConv2d(Tensor input, Tensor weight, Tensor? bias, long[] strides, long[] padding, long[] dilations)
+        private static Tensor SafeConv2d(Tensor input, Tensor weight, Tensor? bias, long[] strides, long[] padding, long[] dilations)
         {
             var channels = weight.shape[0];
             var wide = (channels + ChannelBlock - 1) / ChannelBlock * ChannelBlock;
-            var extra = zeros([wide - channels, .. weight.shape.Skip(1)], weight.dtype, weight.device);
-            var y = F.conv2d(input, cat([weight, extra], 0), null, strides, padding, dilations, 1).narrow(1, 0, channels);
+            var padded = wide == channels ? weight : cat([weight, zeros([wide - channels, .. weight.shape.Skip(1)], weight.dtype, weight.device)], 0);
+            var y = F.conv2d(input, padded, null, [1, 1], padding, dilations, 1).narrow(1, 0, channels);
+            for (var axis = 0; axis < 2; axis++)
+            {
+                var stride = strides[axis];
+                if (stride == 1) continue;
+                // Output i of the strided convolution reads the window of the stride-1 output stride·i.
+                var positions = (y.shape[2 + axis] - 1) / stride + 1;
+                y = y.slice(2 + axis, 0, stride * (positions - 1) + 1, stride);
+            }
             return bias is null ? y : y + bias.reshape(1, channels, 1, 1);
         }
 
