@@ -12,6 +12,15 @@ internal sealed record RunData(
 {
     private const int EvaluationBatch = 256;
 
+    private const int CalibrationBatch = 100;
+
+    /// <summary>
+    /// The most input values a batch that only runs forward (calibration, scoring) holds: 256 images of 3×32×32. Small
+    /// images keep their batch of 256 (or 100); a 224-px image has 49 times as many values, so such batches shrink to
+    /// 5 images and the activations they hold stay the size of a 32-px batch's instead of growing with the image.
+    /// </summary>
+    private const long MaxForwardBatchValues = 256L * 3 * 32 * 32;
+
     public static RunData Split(IImageDataset training, PruningOptions options)
     {
         var held = options.ValidationImages ?? PruningOptions.DefaultValidationImages;
@@ -51,8 +60,10 @@ internal sealed record RunData(
             HorizontalFlip = options.Augmentation.HorizontalFlip,
         });
         var identity = $"{training.Count} training images of {training.ImageShape}, {training.ClassCount} classes";
-        return new RunData(fineTuning, Plain(calibration, 100), Plain(recalibration, options.BatchSize),
-            Plain(fitness, EvaluationBatch), Plain(validation, EvaluationBatch),
+        var forwardValues = Math.Max(1, training.ImageShape.PixelCount);
+        int Forward(int preferred) => (int)Math.Clamp(MaxForwardBatchValues / forwardValues, 1, preferred);
+        return new RunData(fineTuning, Plain(calibration, Forward(CalibrationBatch)), Plain(recalibration, options.BatchSize),
+            Plain(fitness, Forward(EvaluationBatch)), Plain(validation, Forward(EvaluationBatch)),
             Tuning(tuning), Tuning(finalistTuning), identity);
 
         BatchLoader Tuning(IImageDataset d) =>
