@@ -63,7 +63,7 @@ internal static class PruneRun
         if (!a.SkipTest)
         {
             var test = DataOptions.Open(a.Data!.FullName, DatasetSplit.Test, model);
-            var loader = new BatchLoader(test, new BatchLoaderOptions { BatchSize = 256, Normalization = options.Normalization });
+            var loader = new BatchLoader(test, new BatchLoaderOptions { BatchSize = BatchLoaderOptions.ForwardBatchSize(test.ImageShape, 256), Normalization = options.Normalization });
             double Test(OnnxModel m) => Evaluation.Accuracy(Network.Build(m), loader.GetBatches(0), cancellation: cancellation).Top1;
             testBefore = Test(model);
             testAfter = Test(result.Model);

@@ -14,13 +14,6 @@ internal sealed record RunData(
 
     private const int CalibrationBatch = 100;
 
-    /// <summary>
-    /// The most input values a batch that only runs forward (calibration, scoring) holds: 256 images of 3×32×32. Small
-    /// images keep their batch of 256 (or 100); a 224-px image has 49 times as many values, so such batches shrink to
-    /// 5 images and the activations they hold stay the size of a 32-px batch's instead of growing with the image.
-    /// </summary>
-    private const long MaxForwardBatchValues = 256L * 3 * 32 * 32;
-
     public static RunData Split(IImageDataset training, PruningOptions options)
     {
         var held = options.ValidationImages ?? PruningOptions.DefaultValidationImages;
@@ -60,8 +53,8 @@ internal sealed record RunData(
             HorizontalFlip = options.Augmentation.HorizontalFlip,
         });
         var identity = $"{training.Count} training images of {training.ImageShape}, {training.ClassCount} classes";
-        var forwardValues = Math.Max(1, training.ImageShape.PixelCount);
-        int Forward(int preferred) => (int)Math.Clamp(MaxForwardBatchValues / forwardValues, 1, preferred);
+        // Forward-only batches shrink with large images (5 at 224 px); up to 32 px they are as given.
+        int Forward(int preferred) => BatchLoaderOptions.ForwardBatchSize(training.ImageShape, preferred);
         return new RunData(fineTuning, Plain(calibration, Forward(CalibrationBatch)), Plain(recalibration, options.BatchSize),
             Plain(fitness, Forward(EvaluationBatch)), Plain(validation, Forward(EvaluationBatch)),
             Tuning(tuning), Tuning(finalistTuning), identity);
