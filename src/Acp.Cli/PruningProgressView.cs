@@ -6,7 +6,7 @@ namespace Acp.Cli;
 /// <summary>
 /// Shows a pruning run's progress: a Spectre.Console bar per stage (with ETA) on a terminal; when the output is
 /// redirected (CI logs, <c>| tee</c>), a line per stage, swarm cycle and epoch, and at least one every 30 s of work;
-/// nothing with --quiet or --json.
+/// a stage's last state when it ends; nothing with --quiet or --json.
 /// </summary>
 internal static class PruningProgressView
 {
@@ -80,6 +80,7 @@ internal static class PruningProgressView
         public static readonly TimeSpan Heartbeat = TimeSpan.FromSeconds(30);
 
         private readonly Dictionary<PruningStage, TimeSpan> _estimates = [];
+        private (PruningProgress Report, TimeSpan At)? _unprinted;
         private PruningStage? _stage;
         private TimeSpan _stageStart;
         private int? _cycle;
@@ -97,16 +98,26 @@ internal static class PruningProgressView
                 || p.Estimates is not null;
             if (p.Stage != _stage) _stageStart = now;
             (_stage, _cycle, _epoch) = (p.Stage, p.Cycle, p.Epoch);
-            if (!milestone && now - _lastLine < Heartbeat) return;
+            if (!milestone && now - _lastLine < Heartbeat)
+            {
+                _unprinted = (p, now);
+                return;
+            }
             _lastLine = now;
-            var fraction = p.Fraction is { } f ? $"{f.ToString("P0", System.Globalization.CultureInfo.InvariantCulture)}, " : "";
-            var rate = Rate(p, "").Length > 0 ? Rate(p, "") + ", " : "";
-            output.WriteLine($"{Title(p.Stage)}: {p.Message} ({fraction}{rate}{Duration(now)} elapsed)");
+            Write(p, now);
             if (p.Estimates is { } estimates) WriteEstimates(estimates);
         }
 
-        /// <summary>Closes the last stage's line (its time against the estimate): call when the run returns.</summary>
+        /// <summary>Closes the last stage's lines (its last state, its time against the estimate): call when the run returns.</summary>
         public void Finish() => EndStage(elapsed());
+
+        private void Write(PruningProgress p, TimeSpan at)
+        {
+            _unprinted = null;
+            var fraction = p.Fraction is { } f ? $"{f.ToString("P0", System.Globalization.CultureInfo.InvariantCulture)}, " : "";
+            var rate = Rate(p, "").Length > 0 ? Rate(p, "") + ", " : "";
+            output.WriteLine($"{Title(p.Stage)}: {p.Message} ({fraction}{rate}{Duration(at)} elapsed)");
+        }
 
         private void WriteEstimates(IReadOnlyList<StageEstimate> estimates)
         {
@@ -121,6 +132,8 @@ internal static class PruningProgressView
 
         private void EndStage(TimeSpan now)
         {
+            // A stage's last state is worth a line (its final count and throughput) even between heartbeats.
+            if (_unprinted is { } last) Write(last.Report, last.At);
             if (_stage is not { } stage || !_estimates.TryGetValue(stage, out var estimate)) return;
             _estimates.Remove(stage);
             output.WriteLine($"{Title(stage)} took {Duration(now - _stageStart)} (estimated {Duration(estimate)})");

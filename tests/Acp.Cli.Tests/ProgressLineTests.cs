@@ -31,7 +31,10 @@ public sealed class ProgressLineTests
         progress.Report(new PruningProgress(PruningStage.Calibrating, 0, 200, "calibrating"));
         progress.Report(new PruningProgress(PruningStage.Calibrating, 100, 200, "calibrating"));
         progress.Report(new PruningProgress(PruningStage.Searching, 1, 90, "candidate 1", Cycle: 0));
-        Assert.Equal(2, output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        // The calibration's start, its last state when it ends (not each report in between), the search's start.
+        Assert.Equal(
+            ["Calibrating: calibrating (0 %, 0:01 elapsed)", "Calibrating: calibrating (50 %, 0:01 elapsed)", "Searching: candidate 1 (1 %, 0:01 elapsed)"],
+            output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.TrimEnd('\r')));
     }
 
     [Fact]
