@@ -14,6 +14,13 @@ Writes into DIR, for resnet18, resnet50 and mobilenet_v2 as torchvision builds t
 * ``<model>.224.onnx``: a plain eval-mode export (opset 13, BatchNormalization folded into the
   convolutions, as `torch.onnx.export` gives a user), input ``input`` [batch,3,224,224], output
   ``logits`` [batch,1000], ``batch`` a dynamic axis.
+
+and the model of the 224-px pruning runs with data (on tools/make_fashion_image_folder.py's folders):
+
+* ``resnet18_10.224.bn.onnx``: torchvision's resnet18(num_classes=10), BatchNormalization kept
+  (TrainingMode.PRESERVE on the eval-mode model, no constant folding), every BatchNorm given random
+  statistics and affine parameters as tools/generate_fixtures.py does (so no two initializers are
+  equal and the exporter shares none), output ``logits`` [batch,10].
 * ``imagenet.json``: per file, the PyTorch-counted parameters (after folding), MACs (forward
   hooks, batch 1), input and output shapes.
 
@@ -39,16 +46,18 @@ import warnings
 # The fixture generator's atomic write and tolerant read: one implementation for both scripts.
 from generate_fixtures import read_text, write_atomic
 
-MODELS = ["resnet18", "resnet50", "mobilenet_v2"]
+# (file stem, torchvision constructor, classes, BatchNormalization kept)
+MODELS = [("resnet18", "resnet18", 1000, False), ("resnet50", "resnet50", 1000, False),
+          ("mobilenet_v2", "mobilenet_v2", 1000, False), ("resnet18_10", "resnet18", 10, True)]
 INPUT_SHAPE = [1, 3, 224, 224]
-NUM_CLASSES = 1000
 OPSET = 13
 MANIFEST = "imagenet.json"
 STAMP = ".stamp"
 
 
-def file_name(model):
-    return "%s.224.onnx" % model
+def file_name(spec):
+    stem, _, _, keep_bn = spec
+    return "%s.224%s.onnx" % (stem, ".bn" if keep_bn else "")
 
 
 def compute_stamp():
@@ -86,33 +95,43 @@ def pytorch_macs(model, x):
     return total[0]
 
 
-def generate(model_name, out_dir):
+def generate(spec, out_dir):
     import onnx
     import torch
     import torchvision
     from torch.fx.experimental.optimization import fuse
 
+    stem, constructor, classes, keep_bn = spec
     t0 = time.time()
     torch.manual_seed(0)
-    model = getattr(torchvision.models, model_name)(weights=None, num_classes=NUM_CLASSES).eval()
+    model = getattr(torchvision.models, constructor)(weights=None, num_classes=classes)
+    if keep_bn:
+        with torch.no_grad():
+            for bn in (m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d)):
+                bn.running_mean.copy_(torch.randn_like(bn.running_mean) * 0.1)
+                bn.running_var.copy_(torch.rand_like(bn.running_var) + 0.5)
+                bn.weight.copy_(torch.rand_like(bn.weight) + 0.5)
+                bn.bias.copy_(torch.randn_like(bn.bias) * 0.1)
+    model.eval()
     x = torch.randn(*INPUT_SHAPE)
     macs = pytorch_macs(model, x)
-    # The eval export folds every BatchNormalization that follows a Conv (all of them in these three networks):
-    # count the parameters of the same fused model.
-    params = sum(p.numel() for p in fuse(model, inplace=False).parameters())
+    # The eval export folds every BatchNormalization that follows a Conv (all of them in these networks): count the
+    # parameters of the same fused model. With BatchNormalization kept, the model's own parameters.
+    params = sum(p.numel() for p in (model if keep_bn else fuse(model, inplace=False)).parameters())
     f = io.BytesIO()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         torch.onnx.export(model, x, f, opset_version=OPSET, input_names=["input"], output_names=["logits"],
                           dynamic_axes={"input": {0: "batch"}, "logits": {0: "batch"}},
-                          training=torch.onnx.TrainingMode.EVAL, do_constant_folding=True)
+                          training=torch.onnx.TrainingMode.PRESERVE if keep_bn else torch.onnx.TrainingMode.EVAL,
+                          do_constant_folding=not keep_bn)
     data = f.getvalue()
     onnx.checker.check_model(onnx.load_from_string(data))
-    write_atomic(os.path.join(out_dir, file_name(model_name)), data)
-    print("%-14s params %d  MACs %d  %.1f MB  %.1fs" % (model_name, params, macs, len(data) / 1e6, time.time() - t0),
+    write_atomic(os.path.join(out_dir, file_name(spec)), data)
+    print("%-14s params %d  MACs %d  %.1f MB  %.1fs" % (file_name(spec), params, macs, len(data) / 1e6, time.time() - t0),
           flush=True)
-    return {"model": model_name, "params_expected": params, "macs_expected": macs,
-            "input_shape": INPUT_SHAPE, "output_shape": [1, NUM_CLASSES], "opset": OPSET,
+    return {"model": constructor, "params_expected": params, "macs_expected": macs, "batchnorm_kept": keep_bn,
+            "input_shape": INPUT_SHAPE, "output_shape": [1, classes], "opset": OPSET,
             "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest(),
             "torch_version": torch.__version__, "torchvision_version": torchvision.__version__}
 

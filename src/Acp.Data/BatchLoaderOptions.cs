@@ -10,6 +10,23 @@ public sealed record BatchLoaderOptions
     /// <summary>Images per batch.</summary>
     public int BatchSize { get; init; } = 64;
 
+    /// <summary>
+    /// The most input values a batch that only runs forward (scoring, calibration) should hold: 256 images of 3×32×32.
+    /// </summary>
+    public const long MaxForwardBatchValues = 256L * 3 * 32 * 32;
+
+    /// <summary>
+    /// Images per forward-only batch of <paramref name="shape"/>: <paramref name="preferred"/>, or fewer so that the
+    /// batch holds at most <see cref="MaxForwardBatchValues"/> input values. Images up to 32 px keep a batch of 256; a
+    /// 224-px RGB image has 49 times as many values, so its batches hold 5 images and the activations a network keeps
+    /// for them stay the size of a small-image batch's instead of growing with the image (gigabytes at 224 px).
+    /// </summary>
+    public static int ForwardBatchSize(ImageShape shape, int preferred)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(preferred, 1);
+        return (int)Math.Clamp(MaxForwardBatchValues / Math.Max(1, shape.PixelCount), 1, preferred);
+    }
+
     /// <summary>Visit the images in a new seeded order every epoch; otherwise in data set order.</summary>
     public bool Shuffle { get; init; }
 

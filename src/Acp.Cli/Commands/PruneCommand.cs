@@ -82,6 +82,11 @@ internal static class PruneCommand
         var finalistSteps = Positive("--finalist-steps", "acp: distilled steps (64 images each) of every finalist (default 50).");
         var capacityFloor = new Option<double?>("--capacity-floor") { Description = "acp with a MAC budget: the swarm scores only structures with at least this fraction of the uniform structure's parameters (default 0.75; 0 = no floor)." }
             .RequireWhenGiven(v => v >= 0 && v <= 1, "--capacity-floor must be at least 0 and at most 1.");
+        var batchSize = Positive("--batch-size", "Images per fine-tuning step, and per BatchNormalization re-fit batch (default 128; at 224 px 16-32 keeps a training step's activations to a few GB).");
+        var tuningBatchSize = Positive("--tuning-batch-size", "acp: images per distilled step of --fitness-steps and the finalists (default 64).");
+        var calibrationImages = Positive("--calibration-images", "acp: training images whose feature maps are clustered (default 200).");
+        var recalibrationImages = Positive("--recalibration-images", "Training images every candidate re-fits its BatchNormalization statistics on (default 512).");
+        var fitnessImages = Positive("--fitness-images", "Validation images every swarm candidate is scored on (default 2000; at most the validation split).");
         var learningRate = new Option<float?>("--lr") { Description = "Peak learning rate of fine-tuning (default 0.02)." }
             .RequireWhenGiven(v => float.IsFinite(v) && v > 0, "--lr must be a finite number above 0.");
         var cropPadding = new Option<int>("--crop-padding") { Description = "Fine-tuning augmentation: random crops after padding by N pixels.", DefaultValueFactory = _ => 0 }
@@ -103,7 +108,7 @@ internal static class PruneCommand
 
         var command = new Command("prune", "Remove channels from a trained model within a MAC/parameter budget, fine-tune it and write a physically smaller ONNX file.");
         command.Arguments.Add(model);
-        foreach (var option in new Option[] { data, mean, std, targetFlops, targetParams, ratio, strategy, epochs, seed, roundTo, resume, runDirectory, outPath, force, report, batch, threads, json, validationImages, validationTail, particles, cycles, fitnessSteps, finalists, finalistSteps, capacityFloor, learningRate, cropPadding, flip, skipTest, compare, device, backend, distillationWeight, aipStep, aipRecovery, aipImportance, aipAttention, aipAdversarial, aipDiscriminator })
+        foreach (var option in new Option[] { data, mean, std, targetFlops, targetParams, ratio, strategy, epochs, seed, roundTo, resume, runDirectory, outPath, force, report, batch, threads, json, validationImages, validationTail, particles, cycles, fitnessSteps, finalists, finalistSteps, capacityFloor, batchSize, tuningBatchSize, calibrationImages, recalibrationImages, fitnessImages, learningRate, cropPadding, flip, skipTest, compare, device, backend, distillationWeight, aipStep, aipRecovery, aipImportance, aipAttention, aipAdversarial, aipDiscriminator })
         {
             command.Options.Add(option);
         }
@@ -132,6 +137,11 @@ internal static class PruneCommand
                 FinalistSteps = parse.GetValue(finalistSteps) ?? defaults.FinalistSteps,
                 CapacityFloor = parse.GetValue(capacityFloor) ?? defaults.CapacityFloor,
                 Epochs = parse.GetValue(epochs) ?? defaults.Epochs,
+                BatchSize = parse.GetValue(batchSize) ?? defaults.BatchSize,
+                FitnessTuningBatchSize = parse.GetValue(tuningBatchSize) ?? defaults.FitnessTuningBatchSize,
+                CalibrationImages = parse.GetValue(calibrationImages) ?? defaults.CalibrationImages,
+                RecalibrationImages = parse.GetValue(recalibrationImages) ?? defaults.RecalibrationImages,
+                FitnessImages = parse.GetValue(fitnessImages) ?? defaults.FitnessImages,
                 LearningRate = parse.GetValue(learningRate) ?? defaults.LearningRate,
                 Augmentation = new Augmentation(parse.GetValue(cropPadding), parse.GetValue(flip)),
                 DistillationWeight = parse.GetValue(distillationWeight) ?? defaults.DistillationWeight,

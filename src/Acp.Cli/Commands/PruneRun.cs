@@ -65,7 +65,7 @@ internal static class PruneRun
         {
             var test = DataOptions.Open(a.Data!.FullName, DatasetSplit.Test, model);
             // The run's batch size, not a larger one: a network's buffers grow with the batch, and the logits do not change.
-            var loader = new BatchLoader(test, new BatchLoaderOptions { BatchSize = options.BatchSize, Normalization = options.Normalization });
+            var loader = new BatchLoader(test, new BatchLoaderOptions { BatchSize = BatchLoaderOptions.ForwardBatchSize(test.ImageShape, options.BatchSize), Normalization = options.Normalization });
             double Test(OnnxModel m)
             {
                 var network = Network.Build(m);

@@ -56,12 +56,16 @@ public static class FeatureMaps
             }
 
             var images = 0;
+            var clock = System.Diagnostics.Stopwatch.StartNew();
             foreach (var batch in calibration.GetBatches(0))
             {
                 cancellation.ThrowIfCancellationRequested();
                 network.Forward(batch.Shape, batch.ImageSpan, training: false);
                 images += batch.Count;
-                progress?.Report(new PruningProgress(PruningStage.Calibrating, images, calibration.ImagesPerEpoch, $"feature maps of {images} images"));
+                progress?.Report(new PruningProgress(PruningStage.Calibrating, images, calibration.ImagesPerEpoch, $"feature maps of {images} images")
+                {
+                    ImagesPerSecond = images / Math.Max(1e-9, clock.Elapsed.TotalSeconds),
+                });
             }
             if (images == 0) throw new ArgumentException("No calibration images.", nameof(calibration));
             return taps.Select(t => Rows(t.Group, t.Members, images)).ToArray();

@@ -77,9 +77,14 @@ internal sealed class FineTuner
         for (var epoch = start; epoch < epochs; epoch++)
         {
             var done = (long)_training.BatchCount * epoch;
+            var epochClock = System.Diagnostics.Stopwatch.StartNew();
             var epochProgress = progress is null ? null : new CallbackProgress<TrainingProgress>(p =>
                 progress.Report(new PruningProgress(PruningStage.FineTuning, done + p.Batch, batches,
-                    $"epoch {p.Epoch + 1}/{epochs}, loss {p.Loss:0.0000}", Epoch: p.Epoch)));
+                    $"epoch {p.Epoch + 1}/{epochs}, loss {p.Loss:0.0000}", Epoch: p.Epoch)
+                {
+                    // Every batch but an epoch's last is full.
+                    ImagesPerSecond = Math.Min((long)p.Batch * _training.Options.BatchSize, _training.ImagesPerEpoch) / Math.Max(1e-9, epochClock.Elapsed.TotalSeconds),
+                }));
             var meanLoss = TrainEpoch(trainer, schedule, epoch, epochs, epochProgress, cancellation);
             afterEpoch?.Invoke(epoch, network);
             losses.Add(meanLoss);

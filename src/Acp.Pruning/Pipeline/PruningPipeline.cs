@@ -47,6 +47,9 @@ public static class PruningPipeline
 
         // 1. Analyse: validation split, channel groups, budget, run folder, the original network and its accuracy.
         using var run = PruningRun.Analyse(model, training, options, progress, cancellation);
+        // Before any stage's work: a timed sample and every stage's estimated time (only for a progress listener).
+        StageEstimates.Report(run, search, fineTuning);
+        progress?.Report(new PruningProgress(PruningStage.Calibrating, 0, 0, $"validation accuracy of the original on {run.Data.Validation.ImagesPerEpoch} images"));
         var originalAccuracy = run.ValidationAccuracy(run.Original);
 
         // 2. Search: how many channels each group keeps, and which.
@@ -54,6 +57,7 @@ public static class PruningPipeline
         var searchTime = clock.Elapsed;
 
         // 3. Build: the pruned candidate fine-tuning starts from, and its accuracy before fine-tuning.
+        progress?.Report(new PruningProgress(PruningStage.FineTuning, 0, 0, "building the chosen structure"));
         var start = fineTuning.Build(run, structure);
 
         // 4. Fine-tune, and hand the trained weights over to the pruned graph once.
@@ -71,11 +75,15 @@ public static class PruningPipeline
         TimeSpan searchTime, Stopwatch clock)
     {
         run.Progress?.Report(new PruningProgress(PruningStage.Exporting, 0, 1, "measuring the pruned model"));
+        var measuring = Stopwatch.StartNew();
         double after;
         using (var network = run.Options.Backend.Build(tuned.Model, run.Options.Seed)) after = run.ValidationAccuracy(network);
         var originalCost = ModelCost.Compute(run.Model, run.Analysis.Shapes);
         var prunedCost = ModelCost.Compute(tuned.Model, ShapeInference.Run(tuned.Model));
-        run.Progress?.Report(new PruningProgress(PruningStage.Exporting, 1, 1, "done"));
+        run.Progress?.Report(new PruningProgress(PruningStage.Exporting, 1, 1, "done")
+        {
+            ImagesPerSecond = run.Data.Validation.ImagesPerEpoch / Math.Max(1e-9, measuring.Elapsed.TotalSeconds),
+        });
 
         return new PruningResult
         {

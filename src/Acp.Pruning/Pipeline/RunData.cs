@@ -10,6 +10,8 @@ internal sealed record RunData(
     BatchLoader Training, BatchLoader Calibration, BatchLoader Recalibration, BatchLoader Fitness, BatchLoader Validation,
     BatchLoader FitnessTuning, BatchLoader FinalistTuning, string Identity)
 {
+    private const int CalibrationBatch = 100;
+
     public static RunData Split(IImageDataset training, PruningOptions options)
     {
         var held = options.ValidationImages ?? PruningOptions.DefaultValidationImages;
@@ -53,8 +55,10 @@ internal sealed record RunData(
             HorizontalFlip = options.Augmentation.HorizontalFlip,
         });
         var identity = $"{training.Count} training images of {training.ImageShape}, {training.ClassCount} classes";
-        return new RunData(fineTuning, Plain(calibration, 100), Plain(recalibration, options.BatchSize),
-            Plain(fitness, evaluationBatch), Plain(validation, evaluationBatch),
+        // Forward-only batches shrink with large images (5 at 224 px); up to 32 px they are as given.
+        int Forward(int preferred) => BatchLoaderOptions.ForwardBatchSize(training.ImageShape, preferred);
+        return new RunData(fineTuning, Plain(calibration, Forward(CalibrationBatch)), Plain(recalibration, options.BatchSize),
+            Plain(fitness, Forward(evaluationBatch)), Plain(validation, Forward(evaluationBatch)),
             Tuning(tuning), Tuning(finalistTuning), identity);
 
         BatchLoader Tuning(IImageDataset d) =>

@@ -94,7 +94,8 @@ public sealed class ResumeTests : IDisposable
     {
         var run = Path.Combine(_dir, "run");
         using var stop = new CancellationTokenSource();
-        var progress = new Callback(p => { if (p.Stage == PruningStage.Searching) stop.Cancel(); });
+        // Stopped after the first scored candidate (the search's start is reported before any): the folder holds a run.
+        var progress = new Callback(p => { if (p.Stage == PruningStage.Searching && p.Completed >= 1) stop.Cancel(); });
         Assert.ThrowsAny<OperationCanceledException>(() =>
             PruningPipeline.Run(TrainedSmallCnn.Model(), TrainedSmallCnn.Data(), Options(run), progress, stop.Token));
 
@@ -111,7 +112,8 @@ public sealed class ResumeTests : IDisposable
         var spy = new ReadSpy(TrainedSmallCnn.Data());
         var options = Options() with { ValidationFromTail = true, Epochs = 1 };
         var validationStart = spy.Count - options.ValidationImages;
-        var progress = new Callback(p => spy.FineTuning = p.Stage == PruningStage.FineTuning);
+        // Training starts with the first epoch's report: the build before it scores the cut on the validation split.
+        var progress = new Callback(p => spy.FineTuning = p.Stage == PruningStage.FineTuning && p.Epoch is not null);
         PruningPipeline.Run(TrainedSmallCnn.Model(), spy, options, progress);
         Assert.True(spy.ReadWhileFineTuning.Count > 1000);
         Assert.DoesNotContain(spy.ReadWhileFineTuning, i => i >= validationStart);

@@ -25,4 +25,12 @@ internal sealed class HardFineTuning : IFineTuning
             .Run(start.Candidate, run.Options.Epochs, run.Store, null, run.Progress, run.Cancellation);
         return new FineTuned(trained.ToModel(), keep, losses);
     }
+
+    public IEnumerable<StageEstimate> Estimate(PruningRun run, WorkRates rates)
+    {
+        var (options, data) = (run.Options, run.Data);
+        var images = (long)options.Epochs * data.Training.ImagesPerEpoch;
+        var seconds = rates.Candidate(data, data.Validation.ImagesPerEpoch) + rates.PrunedTraining(images, run.Teacher is not null);
+        yield return new(PruningStage.FineTuning, StageEstimates.Seconds(seconds), $"{options.Epochs} epochs of {data.Training.ImagesPerEpoch} images");
+    }
 }

@@ -11,6 +11,12 @@ internal interface IFineTuning
 
     /// <summary>Fine-tune <paramref name="start"/> (taken over) and hand the trained, pruned graph over.</summary>
     FineTuned Train(PruningRun run, StructureChoice structure, StartingPoint start);
+
+    /// <summary>
+    /// The expected time of <see cref="Build"/> and <see cref="Train"/> together (the <see cref="PruningStage.FineTuning"/>
+    /// stage), from rates measured on a sample; a fine-tuning that does not say runs without an estimate.
+    /// </summary>
+    IEnumerable<StageEstimate> Estimate(PruningRun run, WorkRates rates) => [];
 }
 
 /// <summary>Where fine-tuning starts.</summary>

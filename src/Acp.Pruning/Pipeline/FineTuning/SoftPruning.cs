@@ -43,6 +43,16 @@ internal sealed class SoftPruning(bool asymptotic, bool freezing) : IFineTuning
         return new StartingPoint(new Candidate(full, options.Backend.Build(full, options.Seed)), before);
     }
 
+    public IEnumerable<StageEstimate> Estimate(PruningRun run, WorkRates rates)
+    {
+        var (options, data) = (run.Options, run.Data);
+        var images = (long)options.Epochs * data.Training.ImagesPerEpoch;
+        // The hard cut is scored for comparison, then the whole network is trained.
+        var seconds = rates.Candidate(data, data.Validation.ImagesPerEpoch) + rates.Build
+            + images * (rates.OriginalTrainStep + (run.Teacher is not null ? rates.OriginalInference : 0));
+        yield return new(PruningStage.FineTuning, StageEstimates.Seconds(seconds), $"{options.Epochs} epochs of {data.Training.ImagesPerEpoch} images on the whole network");
+    }
+
     /// <summary>Fine-tunes the whole network, pruning softly after every epoch; the zeroed channels are removed at the end.</summary>
     public FineTuned Train(PruningRun run, StructureChoice structure, StartingPoint start)
     {

@@ -34,12 +34,35 @@ internal sealed class AcpSearch : IStructureSearch
         // repair (relatively widest first) would cut the parameter-heavy late layers and sink it below the floor.
         var upper = run.Groups.Select(g => g.Width).ToArray();
         Func<int[], int>? repairStep = paramsFloor is null ? null : w => budget.CheapestMacs(w, upper, options.RoundTo);
-        var (result, candidates) = SwarmSearch.Run(run, swarm, start.Widths, paramsFloor is null ? [] : [uniform], Score, paramsFloor, repairStep);
+        var imagesPerCandidate = run.Data.Recalibration.ImagesPerEpoch + run.Data.Fitness.ImagesPerEpoch + (tuner is null ? 0 : run.Data.FitnessTuning.ImagesPerEpoch);
+        var (result, candidates) = SwarmSearch.Run(run, swarm, start.Widths, paramsFloor is null ? [] : [uniform], Score, paramsFloor, repairStep, imagesPerCandidate);
         if (options.Finalists == 0) return new StructureChoice(result.BestStructure, ranking, start.Epsilon, null, result.History, candidates, []);
         var finalists = ScoreFinalists(run, candidates, uniform, builder);
         var chosen = finalists[0];
         foreach (var finalist in finalists) if (finalist.Correct > chosen.Correct) chosen = finalist;
         return new StructureChoice(chosen.Widths, ranking, start.Epsilon, null, result.History, candidates, finalists);
+    }
+
+    public IEnumerable<StageEstimate> Estimate(PruningRun run, WorkRates rates)
+    {
+        var (options, data) = (run.Options, run.Data);
+        var distilled = options.DistillationWeight > 0;
+        foreach (var part in ClusteredStart.Estimate(run, rates)) yield return part;
+
+        var candidates = options.Swarm.Particles * (options.Swarm.Cycles + 1);
+        var tuning = options.FitnessSteps > 0 ? data.FitnessTuning.ImagesPerEpoch : 0;
+        var perCandidate = rates.Candidate(data, data.Fitness.ImagesPerEpoch) + rates.PrunedTrainStep * tuning;
+        // The teacher's logits of the fitness steps are computed once (FitnessTuner).
+        var teacher = distilled ? tuning * rates.OriginalInference : 0;
+        yield return new(PruningStage.Searching, StageEstimates.Seconds(candidates * perCandidate + teacher),
+            $"at most {candidates} candidates × {perCandidate:0.0##} s");
+        if (options.Finalists == 0) yield break;
+
+        var finalists = options.Finalists + 1;
+        var steps = data.FinalistTuning.ImagesPerEpoch;
+        var perFinalist = rates.Candidate(data, data.Validation.ImagesPerEpoch) + rates.PrunedTrainStep * steps;
+        yield return new(PruningStage.Finalists, StageEstimates.Seconds(finalists * perFinalist + (distilled ? steps * rates.OriginalInference : 0)),
+            $"at most {finalists} finalists × {perFinalist:0.0##} s");
     }
 
     /// <summary>
@@ -56,6 +79,8 @@ internal sealed class AcpSearch : IStructureSearch
 
         var tuner = new FitnessTuner(run.Original, run.Data.FinalistTuning, options, cancellation);
         var scored = new List<CandidateEvaluation>();
+        var imagesPerFinalist = run.Data.FinalistTuning.ImagesPerEpoch + run.Data.Recalibration.ImagesPerEpoch + run.Data.Validation.ImagesPerEpoch;
+        var (scoredImages, scoredSeconds) = (0L, 0.0);
         progress?.Report(new PruningProgress(PruningStage.Finalists, 0, structures.Count, $"{structures.Count} finalists, {tuner.Steps} distilled steps each"));
         foreach (var widths in structures)
         {
@@ -71,11 +96,15 @@ internal sealed class AcpSearch : IStructureSearch
                 var cost = run.Budget.Cost(widths);
                 evaluation = new CandidateEvaluation(scored.Count, widths, cost.Macs, cost.Params, correct, images, clock.Elapsed.TotalSeconds) { Stage = CandidateStage.Finalist };
                 store?.Append(evaluation);
+                (scoredImages, scoredSeconds) = (scoredImages + imagesPerFinalist, scoredSeconds + evaluation.Seconds);
             }
             scored.Add(evaluation with { Index = scored.Count });
             var uniformNote = widths.AsSpan().SequenceEqual(uniform) ? " (uniform)" : "";
             progress?.Report(new PruningProgress(PruningStage.Finalists, scored.Count, structures.Count,
-                $"finalist {scored.Count}/{structures.Count}{uniformNote}: accuracy {evaluation.Accuracy:P2}, best {scored.Max(e => e.Accuracy):P2}"));
+                $"finalist {scored.Count}/{structures.Count}{uniformNote}: accuracy {evaluation.Accuracy:P2}, best {scored.Max(e => e.Accuracy):P2}")
+            {
+                ImagesPerSecond = scoredImages > 0 && scoredSeconds > 0 ? scoredImages / scoredSeconds : null,
+            });
         }
         return scored;
     }

@@ -49,4 +49,19 @@ internal sealed record ClusteredStart(IReadOnlyList<GroupFeatures> Features, IRe
         progress?.Report(new PruningProgress(PruningStage.Clustering, 1, 1, $"ε = {epsilon:0.#####}: {budget.Describe(budget.Cost(start))}"));
         return new ClusteredStart(features, clusterings, epsilon, start);
     }
+
+    /// <summary>The expected time of <see cref="Find"/>: the calibration images through the original, and the cosine distances.</summary>
+    public static IEnumerable<StageEstimate> Estimate(PruningRun run, WorkRates rates)
+    {
+        var calibration = run.Data.Calibration.ImagesPerEpoch;
+        yield return new(PruningStage.Calibrating, StageEstimates.Seconds(calibration * rates.OriginalInference), $"feature maps of {calibration} images");
+        // Distances cost width² × features per group; ε's bisection re-runs DBSCAN on them, which costs far less.
+        var units = run.Groups.Sum(g => (double)g.Width * g.Width
+            * g.Producers.Select(p => p.Output).Distinct(StringComparer.Ordinal).Sum(v => Spatial(run, v)));
+        yield return new(PruningStage.Clustering, StageEstimates.Seconds(units * rates.CosineUnit), $"cosine distances of {run.Groups.Count} groups");
+    }
+
+    /// <summary>Elements per channel of <paramref name="value"/> (its spatial size), 1 when its shape is unknown.</summary>
+    private static long Spatial(PruningRun run, string value) =>
+        run.Analysis.Shapes.ShapeOf(value) is { Length: > 2 } shape ? shape.Skip(2).Aggregate(1L, (product, d) => product * Math.Max(1, d)) : 1;
 }

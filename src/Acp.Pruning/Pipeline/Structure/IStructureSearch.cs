@@ -8,6 +8,12 @@ internal interface IStructureSearch
 {
     /// <summary>Chooses the structure of <paramref name="run"/> within its budget.</summary>
     StructureChoice Find(PruningRun run);
+
+    /// <summary>
+    /// The expected time of the stages <see cref="Find"/> runs, from rates measured on a sample (one entry or more per
+    /// stage; parts of one stage are summed). A search that does not say runs without an estimate of its stages.
+    /// </summary>
+    IEnumerable<StageEstimate> Estimate(PruningRun run, WorkRates rates) => [];
 }
 
 /// <summary>A chosen structure and how it was found.</summary>

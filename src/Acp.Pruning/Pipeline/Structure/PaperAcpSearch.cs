@@ -24,11 +24,24 @@ internal sealed class PaperAcpSearch : IStructureSearch
             return CandidateBuilder.Score(candidate.Network, run.Data.Fitness, run.Cancellation);
         }
 
-        var (result, candidates) = SwarmSearch.Run(run, swarm, start.Widths, [], Score);
+        var imagesPerCandidate = run.Data.Recalibration.ImagesPerEpoch + run.Data.Fitness.ImagesPerEpoch + (long)options.PaperFitnessEpochs * run.Data.Training.ImagesPerEpoch;
+        var (result, candidates) = SwarmSearch.Run(run, swarm, start.Widths, [], Score, imagesPerCandidate: imagesPerCandidate);
         return new StructureChoice(result.BestStructure, ranking, start.Epsilon, null, result.History, candidates, [])
         {
             FitnessEpochs = options.PaperFitnessEpochs,
         };
+    }
+
+    public IEnumerable<StageEstimate> Estimate(PruningRun run, WorkRates rates)
+    {
+        var (options, data) = (run.Options, run.Data);
+        foreach (var part in ClusteredStart.Estimate(run, rates)) yield return part;
+        var candidates = options.Swarm.Particles * (options.Swarm.Cycles + 1);
+        var fitnessTuning = rates.PrunedTraining((long)options.PaperFitnessEpochs * data.Training.ImagesPerEpoch, distilled: false);
+        var perCandidate = rates.Candidate(data, data.Fitness.ImagesPerEpoch) + fitnessTuning;
+        yield return new(PruningStage.Searching, StageEstimates.Seconds(candidates * perCandidate), $"at most {candidates} candidates × {perCandidate:0.0##} s");
+        // The chosen structure's fitness fine-tune is re-run before fine-tuning (HardFineTuning.Build).
+        yield return new(PruningStage.FineTuning, StageEstimates.Seconds(fitnessTuning), $"the chosen structure's {options.PaperFitnessEpochs} fitness epochs again");
     }
 
     /// <summary>The paper's fitness: <paramref name="epochs"/> epochs of plain fine-tuning (no distillation, no checkpoints).</summary>
