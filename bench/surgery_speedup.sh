@@ -1,13 +1,51 @@
 #!/usr/bin/env bash
 # ONNX Runtime latency speed-up against MAC reduction of structure-only pruning (acp prune --strategy l1), for
 # docs/benchmarks.md. Prints one Markdown table row per (model, ratio, rounding).
+#
+#   bash bench/surgery_speedup.sh            # 64-px torchvision fixtures, ratios 0.3 0.5, rounding 1 and 8; before
+#                                            # and after timed one after the other by acp prune (batch 8, 2 threads)
+#   bash bench/surgery_speedup.sh imagenet [JSONL]
+#                                            # 224-px ResNet-18 and ResNet-50 (issue 19), ratios 0.25 0.5 0.75,
+#                                            # rounding 1, 8 and 16; before and after timed by `acp bench` in
+#                                            # alternating rounds (batch 8, 2 threads, ROUNDS x RUNS, median);
+#                                            # each acp bench JSON is appended to JSONL when given
+# Environment: MODELS, RATIOS, ROUNDINGS, ROUNDS (default 5), RUNS (default 10) override the imagenet sweep.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-fixtures=${ACP_CACHE_DIR:-${HOME:-/root}/.cache/acp}/fixtures
+cache=${ACP_CACHE_DIR:-${HOME:-/root}/.cache/acp}
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 dotnet build -c Release "$repo/src/Acp.Cli" -v q -nologo >/dev/null
 acp() { dotnet "$repo/src/Acp.Cli/bin/Release/net10.0/acp.dll" "$@"; }
+
+if [[ "${1:-}" == imagenet ]]; then
+  jsonl=${2:-/dev/null}
+  echo "| model | ratio | round to | MACs after/before | latency after/before | speed-up | MAC reduction | speed-up / MAC reduction |"
+  echo "|---|---|---|---|---|---|---|---|"
+  for model in ${MODELS:-resnet18 resnet50}; do
+    original="$cache/imagenet/$model.224.onnx"
+    for ratio in ${RATIOS:-0.25 0.5 0.75}; do
+      for round in ${ROUNDINGS:-1 8 16}; do
+        # The prune's own latency figure (batch 1, 1 thread, one after the other) is not used: acp bench alternates.
+        acp prune "$original" --ratio "$ratio" --round-to "$round" --out "$out/p.onnx" --force --quiet --json >/dev/null
+        json=$(acp bench "$original" "$out/p.onnx" --batch 8 --threads 2 --rounds "${ROUNDS:-5}" --runs "${RUNS:-10}" --json)
+        printf '{"model":"%s","ratio":%s,"round_to":%s,"bench":%s}\n' "$model" "$ratio" "$round" "$(tr -d '\n' <<<"$json")" >>"$jsonl"
+        python3 -c '
+import json, sys
+r = json.loads(sys.argv[4])
+model, ratio, round_to = sys.argv[1:4]
+before, after = r["models"]
+macs = after["macs"] / before["macs"]
+lat = after["medianMs"] / before["medianMs"]
+print(f"| {model} | {ratio} | {round_to} | {macs:.3f} | {lat:.3f} | {1/lat:.2f}x | {1/macs:.2f}x | {(1/lat)/(1/macs):.2f} |", flush=True)
+' "$model" "$ratio" "$round" "$json"
+      done
+    done
+  done
+  exit 0
+fi
+
+fixtures=$cache/fixtures
 echo "| model | ratio | round to | MACs after/before | latency after/before | speed-up | speed-up / MAC reduction |"
 echo "|---|---|---|---|---|---|---|"
 for model in resnet18 resnet50 mobilenet_v2; do
