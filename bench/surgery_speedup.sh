@@ -6,10 +6,11 @@
 #                                            # and after timed one after the other by acp prune (batch 8, 2 threads)
 #   bash bench/surgery_speedup.sh imagenet [JSONL]
 #                                            # 224-px ResNet-18 and ResNet-50 (issue 19), ratios 0.25 0.5 0.75,
-#                                            # rounding 1, 8 and 16; before and after timed by `acp bench` in
-#                                            # alternating rounds (batch 8, 2 threads, ROUNDS x RUNS, median);
-#                                            # each acp bench JSON is appended to JSONL when given
-# Environment: MODELS, RATIOS, ROUNDINGS, ROUNDS (default 5), RUNS (default 10) override the imagenet sweep.
+#                                            # rounding 1 and 16; before and after timed by Acp.Bench --ort-pair in
+#                                            # alternating blocks (batch 8, 2 threads, ROUNDS rounds x RUNS runs; the
+#                                            # speed-up is the median of per-round ratios); each JSON is appended to
+#                                            # JSONL when given. Pruned models with the same bytes are timed once.
+# Environment: MODELS, RATIOS, ROUNDINGS, ROUNDS (default 9), RUNS (default 5) override the imagenet sweep.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cache=${ACP_CACHE_DIR:-${HOME:-/root}/.cache/acp}
@@ -20,24 +21,29 @@ acp() { dotnet "$repo/src/Acp.Cli/bin/Release/net10.0/acp.dll" "$@"; }
 
 if [[ "${1:-}" == imagenet ]]; then
   jsonl=${2:-/dev/null}
-  echo "| model | ratio | round to | MACs after/before | latency after/before | speed-up | MAC reduction | speed-up / MAC reduction |"
-  echo "|---|---|---|---|---|---|---|---|"
+  dotnet build -c Release "$repo/bench/Acp.Bench" -v q -nologo >/dev/null
+  pair() { dotnet "$repo/bench/Acp.Bench/bin/Release/net10.0/Acp.Bench.dll" --ort-pair "$@"; }
+  echo "| model | ratio | round to | MACs after/before | MAC reduction | speed-up (quartiles) | speed-up / MAC reduction |"
+  echo "|---|---|---|---|---|---|---|"
   for model in ${MODELS:-resnet18 resnet50}; do
     original="$cache/imagenet/$model.224.onnx"
     for ratio in ${RATIOS:-0.25 0.5 0.75}; do
-      for round in ${ROUNDINGS:-1 8 16}; do
-        # The prune's own latency figure (batch 1, 1 thread, one after the other) is not used: acp bench alternates.
+      previous=""
+      for round in ${ROUNDINGS:-1 16}; do
         acp prune "$original" --ratio "$ratio" --round-to "$round" --out "$out/p.onnx" --force --quiet --json >/dev/null
-        json=$(acp bench "$original" "$out/p.onnx" --batch 8 --threads 2 --rounds "${ROUNDS:-5}" --runs "${RUNS:-10}" --json)
-        printf '{"model":"%s","ratio":%s,"round_to":%s,"bench":%s}\n' "$model" "$ratio" "$round" "$(tr -d '\n' <<<"$json")" >>"$jsonl"
+        digest=$(sha256sum "$out/p.onnx" | cut -c1-16)
+        if [[ "$digest" != "$previous" ]]; then
+          json=$(pair "$original" "$out/p.onnx" --batch 8 --threads 2 --rounds "${ROUNDS:-9}" --runs "${RUNS:-5}" 2>/dev/null)
+        fi
+        previous=$digest
+        printf '{"model":"%s","ratio":%s,"round_to":%s,"pruned_sha256_16":"%s","pair":%s}\n' "$model" "$ratio" "$round" "$digest" "$json" >>"$jsonl"
         python3 -c '
 import json, sys
 r = json.loads(sys.argv[4])
 model, ratio, round_to = sys.argv[1:4]
-before, after = r["models"]
-macs = after["macs"] / before["macs"]
-lat = after["medianMs"] / before["medianMs"]
-print(f"| {model} | {ratio} | {round_to} | {macs:.3f} | {lat:.3f} | {1/lat:.2f}x | {1/macs:.2f}x | {(1/lat)/(1/macs):.2f} |", flush=True)
+macs = r["macs"][1] / r["macs"][0]
+s, q1, q3 = r["speedup"], r["speedup_q1"], r["speedup_q3"]
+print(f"| {model} | {ratio} | {round_to} | {macs:.3f} | {1/macs:.2f}x | {s:.2f}x ({q1:.2f}-{q3:.2f}) | {s * macs:.2f} |", flush=True)
 ' "$model" "$ratio" "$round" "$json"
       done
     done

@@ -9,7 +9,9 @@
 //                                                     [--threads 2] [--json] [--profile] [--peer-model NAME]
 //                                                     [--train-batch N (default --batch)] [--no-rebuild]
 //   (--profile-only: stop after the per-operator profile, without the peers)
-//   dotnet run -c Release --project bench/Acp.Bench -- --kernels [--repeats 9]   (convolution kernels alone, see KernelBench)
+//   dotnet run -c Release --project bench/Acp.Bench -- --kernels [--repeats 9] [--shapes resnet18-224]   (convolution kernels alone, see KernelBench)
+//   dotnet run -c Release --project bench/Acp.Bench -- --ort-profile MODEL.onnx [MORE.onnx] [--per-node]   (ONNX Runtime per node, see OrtNodeProfile)
+//   dotnet run -c Release --project bench/Acp.Bench -- --ort-pair ORIGINAL.onnx PRUNED.onnx   (alternating ONNX Runtime latency, see OrtPair)
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -26,8 +28,11 @@ if (args.Contains("--kernels"))
 {
     var repeats = Array.IndexOf(args, "--repeats") is var r && r >= 0 && r + 1 < args.Length ? int.Parse(args[r + 1], CultureInfo.InvariantCulture) : 9;
     var only = Array.IndexOf(args, "--only") is var o && o >= 0 && o + 1 < args.Length ? args[o + 1] : null;
-    return KernelBench.Run(options.Batch, repeats, only);
+    var shapeSet = Array.IndexOf(args, "--shapes") is var h && h >= 0 && h + 1 < args.Length ? args[h + 1] : "resnet20";
+    return KernelBench.Run(options.Batch, repeats, only, shapeSet, args.Contains("--forward-only"));
 }
+if (args.Contains("--ort-profile")) return OrtNodeProfile.Run(args, options);
+if (args.Contains("--ort-pair")) return OrtPair.Run(args, options);
 var workload = BenchModel.Load(options.ModelPath, options.PeerModel);
 var model = workload.Model;
 var classes = workload.Classes;
