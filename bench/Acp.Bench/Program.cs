@@ -1,11 +1,17 @@
 // Engine benchmark against peers measured in the same run: PyTorch 1.13 CPU (bench/pytorch_peer.py) and ONNX Runtime,
-// on the same ResNet-20-style network (16/32/64 channels, 1x28x28, batch 128). Ratios, not absolute times, are the
+// on the same network: by default the ResNet-20-style fixture (16/32/64 channels, 1x28x28, batch 128); --model takes
+// any one-input image classifier, whose image shape and classes are read from the model (BenchModel), e.g. the 224-px
+// torchvision exports in ~/.cache/acp/imagenet (the peer then builds torchvision's network with BatchNormalization
+// folded, as in the export). Ratios, not absolute times, are the
 // result: absolute figures drift with the machine's load, so the sides take turns in rounds (see below) and every
 // ratio is the median of the rounds' ratios. Usage:
 //   dotnet run -c Release --project bench/Acp.Bench -- [--model PATH] [--batch 128] [--rounds 7] [--steps 5 (per block)]
-//                                                     [--threads 2] [--json] [--profile]
+//                                                     [--threads 2] [--json] [--profile] [--peer-model NAME]
+//                                                     [--train-batch N (default --batch)] [--no-rebuild]
 //   (--profile-only: stop after the per-operator profile, without the peers)
-//   dotnet run -c Release --project bench/Acp.Bench -- --kernels [--repeats 9]   (convolution kernels alone, see KernelBench)
+//   dotnet run -c Release --project bench/Acp.Bench -- --kernels [--repeats 9] [--shapes resnet18-224]   (convolution kernels alone, see KernelBench)
+//   dotnet run -c Release --project bench/Acp.Bench -- --ort-profile MODEL.onnx [MORE.onnx] [--per-node]   (ONNX Runtime per node, see OrtNodeProfile)
+//   dotnet run -c Release --project bench/Acp.Bench -- --ort-pair ORIGINAL.onnx PRUNED.onnx   (alternating ONNX Runtime latency, see OrtPair)
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -22,25 +28,31 @@ if (args.Contains("--kernels"))
 {
     var repeats = Array.IndexOf(args, "--repeats") is var r && r >= 0 && r + 1 < args.Length ? int.Parse(args[r + 1], CultureInfo.InvariantCulture) : 9;
     var only = Array.IndexOf(args, "--only") is var o && o >= 0 && o + 1 < args.Length ? args[o + 1] : null;
-    return KernelBench.Run(options.Batch, repeats, only);
+    var shapeSet = Array.IndexOf(args, "--shapes") is var h && h >= 0 && h + 1 < args.Length ? args[h + 1] : "resnet20";
+    return KernelBench.Run(options.Batch, repeats, only, shapeSet, args.Contains("--forward-only"));
 }
-var model = OnnxModel.Load(options.ModelPath);
+if (args.Contains("--ort-profile")) return OrtNodeProfile.Run(args, options);
+if (args.Contains("--ort-pair")) return OrtPair.Run(args, options);
+var workload = BenchModel.Load(options.ModelPath, options.PeerModel);
+var model = workload.Model;
+var classes = workload.Classes;
+Console.Error.WriteLine($"bench: {workload}, train batch {options.TrainBatch}, inference batch {options.Batch}, {options.Threads} thread(s)");
 var random = new Random(1);
-var input = new Tensor(options.Batch, 1, 28, 28);
-for (var i = 0; i < input.Length; i++) input.Data[i] = (float)(random.NextDouble() * 2 - 1);
-var labels = Enumerable.Range(0, options.Batch).Select(i => i % 10).ToArray();
+var input = workload.RandomInput(options.Batch, random);
+var trainInput = options.TrainBatch == options.Batch ? input : workload.RandomInput(options.TrainBatch, random);
+var labels = Enumerable.Range(0, options.TrainBatch).Select(i => i % classes).ToArray();
 
 // Our engine: train step = forward (training mode) + cross-entropy + backward + SGD step.
 var network = Network.Build(model);
 var sgd = new SgdOptimizer(network.Parameters, new SgdOptions { Momentum = 0.9f, WeightDecay = 5e-4f });
-var gradient = new float[options.Batch * 10];
+var gradient = new float[options.TrainBatch * classes];
 if (options.Profile)
 {
     network.Training = true;
-    network.Forward(input);
+    network.Forward(trainInput);
     network.Backward(gradient);
     network.Profile = new LayerProfile();
-    for (var i = 0; i < 5; i++) { network.Forward(input); network.Backward(gradient); }
+    for (var i = 0; i < 5; i++) { network.Forward(trainInput); network.Backward(gradient); }
     Console.Error.WriteLine($"Per-operator time over 5 training steps:{Environment.NewLine}{network.Profile}");
     network.Profile = new LayerProfile();
     network.Training = false;
@@ -53,8 +65,8 @@ if (options.Profile)
 void OurTrainStep()
 {
     network.Training = true;
-    var logits = network.Forward(input);
-    Losses.SoftmaxCrossEntropy(options.Batch, 10, logits.Data, labels, 0f, gradient);
+    var logits = network.Forward(trainInput);
+    Losses.SoftmaxCrossEntropy(options.TrainBatch, classes, logits.Data, labels, 0f, gradient);
     network.Backward(gradient);
     sgd.Step(0.1f);
 }
@@ -73,13 +85,13 @@ var peakMb = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
 
 // ONNX Runtime on the same model, same threads; PyTorch in its own process, driven step by step.
 using var session = new OrtSessionSettings { IntraOpThreads = options.Threads }.CreateSession(model.ToBytes());
-using var ortInput = OrtValue.CreateTensorValueFromMemory(input.Data, [options.Batch, 1, 28, 28]);
+using var ortInput = OrtValue.CreateTensorValueFromMemory(input.Data, workload.InputShape(options.Batch));
 using var ortRunOptions = new RunOptions();
 void OrtInference()
 {
     using var outputs = session.Run(ortRunOptions, [network.InputName], [ortInput], session.OutputNames);
 }
-using var peer = TorchPeer.TryStart(options);
+using var peer = TorchPeer.TryStart(options, workload);
 Block(options.Warmup, OrtInference);
 
 // Interleaved rounds: every side runs a block of steps in turn, so all sides see the same minutes of the host (whose
@@ -106,14 +118,18 @@ for (var round = 0; round < options.Rounds; round++)
 }
 var torchStats = peer?.Stats();
 
-// Building a network from a modified graph and recalibrating BN on 256 images: the per-candidate cost of the search.
-var recalibrationBatch = new Tensor(128, 1, 28, 28);
-input.Data.AsSpan(0, recalibrationBatch.Length).CopyTo(recalibrationBatch.Data);
-var rebuildMs = Median(Block(6, () =>
+// Building a network from a modified graph and recalibrating BN on 256 images: the per-candidate cost of the search
+// (at 28x28; skipped with --no-rebuild, e.g. at 224 px, where 256 images are a minute of work).
+double? rebuildMs = null;
+if (!options.NoRebuild)
 {
-    var candidate = Network.Build(model.Clone());
-    candidate.RecalibrateBatchNorm([recalibrationBatch, recalibrationBatch]);
-}));
+    var recalibrationBatch = workload.RandomInput(128, random);
+    rebuildMs = Median(Block(6, () =>
+    {
+        var candidate = Network.Build(model.Clone());
+        candidate.RecalibrateBatchNorm([recalibrationBatch, recalibrationBatch]);
+    }));
+}
 
 var trainMs = Median(rounds.Select(r => r.OurTrainMs));
 var inferMs = Median(rounds.Select(r => r.OurInferMs));
@@ -121,13 +137,17 @@ var ortMs = Median(rounds.Select(r => r.OrtInferMs));
 var report = new Dictionary<string, object?>
 {
     ["model"] = Path.GetFileName(options.ModelPath),
+    ["input_shape"] = new[] { workload.Channels, workload.Height, workload.Width },
+    ["classes"] = classes,
+    ["peer_model"] = workload.PeerModel,
     ["batch"] = options.Batch,
+    ["train_batch"] = options.TrainBatch,
     ["threads"] = options.Threads,
     ["rounds"] = options.Rounds,
     ["steps_per_block"] = options.Steps,
     ["gemm"] = Gemm.ActiveProvider.ToString(),
     ["acp_train_step_ms"] = trainMs,
-    ["acp_train_images_per_s"] = options.Batch * 1000 / trainMs,
+    ["acp_train_images_per_s"] = options.TrainBatch * 1000 / trainMs,
     ["acp_inference_images_per_s"] = options.Batch * 1000 / inferMs,
     ["acp_peak_working_set_mb"] = peakMb,
     ["acp_rebuild_and_recalibrate_ms"] = rebuildMs,
@@ -198,11 +218,12 @@ internal sealed class TorchPeer : IDisposable
 
     private TorchPeer(Process process) => _process = process;
 
-    public static TorchPeer? TryStart(BenchOptions options)
+    public static TorchPeer? TryStart(BenchOptions options, BenchModel workload)
     {
         var script = Path.Combine(BenchOptions.RepoRoot(), "bench", "pytorch_peer.py");
         var start = new ProcessStartInfo("/usr/bin/python3", [script, "--serve", "--threads", options.Threads.ToString(CultureInfo.InvariantCulture),
-            "--batch", options.Batch.ToString(CultureInfo.InvariantCulture)])
+            "--batch", options.Batch.ToString(CultureInfo.InvariantCulture), "--train-batch", options.TrainBatch.ToString(CultureInfo.InvariantCulture),
+            .. workload.PeerArguments()])
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -264,7 +285,8 @@ internal sealed class TorchPeer : IDisposable
     }
 }
 
-internal sealed record BenchOptions(string ModelPath, int Batch, int Rounds, int Steps, int Warmup, int Threads, bool Json, bool Profile)
+internal sealed record BenchOptions(string ModelPath, int Batch, int TrainBatch, int Rounds, int Steps, int Warmup, int Threads, bool Json, bool Profile,
+    string? PeerModel, bool NoRebuild)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -277,14 +299,17 @@ internal sealed record BenchOptions(string ModelPath, int Batch, int Rounds, int
         return new BenchOptions(
             Value("--model", Path.Combine(cache, "engine-fixtures", "resnet20.onnx")),
             int.Parse(Value("--batch", "128"), CultureInfo.InvariantCulture),
+            int.Parse(Value("--train-batch", Value("--batch", "128")), CultureInfo.InvariantCulture),
             int.Parse(Value("--rounds", "7"), CultureInfo.InvariantCulture),
             int.Parse(Value("--steps", "5"), CultureInfo.InvariantCulture),
             int.Parse(Value("--warmup", "3"), CultureInfo.InvariantCulture),
             int.Parse(Value("--threads", "2"), CultureInfo.InvariantCulture),
             args.Contains("--json"),
-            args.Contains("--profile") || args.Contains("--profile-only")) is var parsed && parsed.Rounds >= 1 && parsed.Steps >= 1 && parsed.Warmup >= 0
+            args.Contains("--profile") || args.Contains("--profile-only"),
+            Array.IndexOf(args, "--peer-model") is var p && p >= 0 && p + 1 < args.Length ? args[p + 1] : null,
+            args.Contains("--no-rebuild")) is var parsed && parsed.Rounds >= 1 && parsed.Steps >= 1 && parsed.Warmup >= 0 && parsed.Batch >= 1 && parsed.TrainBatch >= 1
             ? parsed
-            : throw new ArgumentException("--rounds and --steps must be at least 1, --warmup at least 0.");
+            : throw new ArgumentException("--rounds, --steps, --batch and --train-batch must be at least 1, --warmup at least 0.");
     }
 
     public static string RepoRoot()

@@ -11,7 +11,7 @@ internal readonly record struct PassSettings(
 
 /// <summary>
 /// The layer list one kind of pass runs: the network's node layers rewritten once by the fusion passes (inference:
-/// <see cref="InferenceFusion"/>, Conv → BatchNormalization [→ Add] [→ Relu] as <see cref="ConvBatchNormLayer"/>;
+/// <see cref="InferenceFusion"/>, Conv [→ BatchNormalization] [→ Add] [→ Relu] as <see cref="ConvBatchNormLayer"/>;
 /// training: <see cref="TrainingFusion"/>, <see cref="BatchNormReluLayer"/> and <see cref="AddReluLayer"/>), each
 /// layer wrapped in a <see cref="ProfiledLayer"/> when a profile is attached. The executor runs the list forward and,
 /// after a training pass, backward, with no knowledge of fusion or profiling.
@@ -23,12 +23,19 @@ internal readonly record struct PassSettings(
 /// </remarks>
 internal sealed class ExecutionPlan
 {
-    private ExecutionPlan(PassSettings settings, Layer[] layers, int paddedValueCount)
+    private ExecutionPlan(PassSettings settings, Layer[] layers, int paddedValueCount, bool keepsBackwardValues)
     {
         Settings = settings;
         Layers = layers;
         PaddedValueCount = paddedValueCount;
+        KeepsBackwardValues = keepsBackwardValues;
     }
+
+    /// <summary>
+    /// False when a fused chain without a normalisation skips values a backward pass reads (see
+    /// <see cref="InferenceFusion.ConvChain.HasNorm"/>): a backward after this pass must replay it unfused.
+    /// </summary>
+    public bool KeepsBackwardValues { get; }
 
     /// <summary>What the plan was made for.</summary>
     public PassSettings Settings { get; }
@@ -55,12 +62,14 @@ internal sealed class ExecutionPlan
             training.Rewrite(replacements, skips);
         }
         var layers = new List<Layer>(nodes.Count);
+        var keepsBackwardValues = true;
         for (var i = 0; i < nodes.Count; i++)
         {
             if (skips[i]) continue;
             var layer = replacements[i] ?? nodes[i];
+            if (layer is ConvBatchNormLayer { HasNorm: false }) keepsBackwardValues = false;
             layers.Add(settings.Profile is { } profile ? new ProfiledLayer(layer, profile) : layer);
         }
-        return new ExecutionPlan(settings, [.. layers], padded);
+        return new ExecutionPlan(settings, [.. layers], padded, keepsBackwardValues);
     }
 }

@@ -4,9 +4,11 @@ using Acp.Engine.Kernels;
 namespace Acp.Engine.Execution;
 
 /// <summary>
-/// Inference-mode fusion of Conv → BatchNormalization [→ Add] [→ Relu] chains into one convolution: the
+/// Inference-mode fusion of Conv [→ BatchNormalization] [→ Add] [→ Relu] chains into one convolution: the
 /// normalisation is folded into the convolution's weights and bias (recomputed at every pass, so weight updates and
-/// recalibrated statistics are always seen), and the residual Add and the Relu run in the convolution's store.
+/// recalibrated statistics are always seen), and the residual Add and the Relu run in the convolution's store. Models
+/// exported with the normalisation already folded (torchvision's eval-mode exports) fuse Conv → [Add →] Relu: at
+/// 224 px the separate Relu and Add passes took a quarter of a ResNet-18 inference pass.
 /// </summary>
 /// <remarks>
 /// <para>Chains are found once from the graph: each value inside a chain must have exactly one consumer (the next
@@ -25,7 +27,8 @@ namespace Acp.Engine.Execution;
 /// <para>The fused chain runs at the position of its last fused node, which is after every value it reads has been
 /// computed (its residual operand comes before the Add in topological order). The values inside the chain are not
 /// written; nothing can read them (single consumer, no observer), and a backward pass after an inference pass is
-/// refused by the BatchNormalization, fused or not. Results differ from the unfused nodes only by float rounding (the
+/// refused by the BatchNormalization, fused or not; before a backward after an inference pass with chains without a
+/// normalisation, the network replays that pass unfused (<see cref="ConvChain.HasNorm"/>). Results differ from the unfused nodes only by float rounding (the
 /// scale multiplies the weights instead of the sums).</para>
 /// <para>Between chains, a result that only other fused convolutions read (as input or residual) is handed over in
 /// a reader's padded canvas layout that all of them read in place, in a buffer of the producing chain, so the readers
@@ -99,18 +102,28 @@ internal sealed class InferenceFusion
         for (var i = 0; i < layers.Count; i++)
         {
             if (layers[i] is not ConvLayer conv || conv.Outputs.Length != 1 || conv.Inputs.Length < 2 || conv.Inputs[1] is null) continue;
-            if (SoleConsumer(conv.Outputs[0]) is not { } bnAt || layers[bnAt] is not BatchNormLayer norm) continue;
-            if (norm.Outputs.Length != 1 || norm.Inputs.Length < 5 || norm.Inputs[0] != conv.Outputs[0] || norm.Inputs.Skip(1).Take(4).Any(s => s is null)) continue;
-            var positions = new List<int> { i, bnAt };
+            var positions = new List<int> { i };
+            BatchNormLayer? norm = null;
+            if (SoleConsumer(conv.Outputs[0]) is { } bnAt && layers[bnAt] is BatchNormLayer candidateNorm)
+            {
+                if (candidateNorm.Outputs.Length != 1 || candidateNorm.Inputs.Length < 5 || candidateNorm.Inputs[0] != conv.Outputs[0]
+                    || candidateNorm.Inputs.Skip(1).Take(4).Any(s => s is null)) continue;
+                norm = candidateNorm;
+                positions.Add(bnAt);
+            }
+            // Without a normalisation (a model exported with it folded into the convolutions), the chain is the
+            // convolution and what follows it: Add and Relu are then the whole saving.
+            var normalised = norm?.Outputs[0] ?? conv.Outputs[0];
+            var last = positions[^1];
             BinaryLayer? add = null;
             ActivationLayer? relu = null;
-            var next = SoleConsumer(norm.Outputs[0]);
+            var next = SoleConsumer(normalised);
             if (next is { } addAt && layers[addAt] is BinaryLayer { Node.OpType: "Add" } candidate
                 && candidate.Inputs.Length == 2 && candidate.Inputs[0] is not null && candidate.Inputs[1] is not null
                 && candidate.Inputs[0] != candidate.Inputs[1]
-                // Of two normalised branches meeting at an Add (a projection shortcut), the later one takes the Add,
+                // Of two convolution branches meeting at an Add (a projection shortcut), the later one takes the Add,
                 // so the other operand is a value the pass has already materialised.
-                && producers.GetValueOrDefault(candidate.Inputs[0] == norm.Outputs[0] ? candidate.Inputs[1]! : candidate.Inputs[0]!, -1) < bnAt)
+                && producers.GetValueOrDefault(candidate.Inputs[0] == normalised ? candidate.Inputs[1]! : candidate.Inputs[0]!, -1) < last)
             {
                 add = candidate;
                 positions.Add(addAt);
@@ -121,7 +134,7 @@ internal sealed class InferenceFusion
                 relu = activation;
                 positions.Add(reluAt);
             }
-            chains.Add(new ConvChain(conv, norm, add, relu, [.. positions]));
+            if (positions.Count > 1) chains.Add(new ConvChain(conv, norm, add, relu, [.. positions]));
         }
         return new InferenceFusion(layers, chains, output, consumers);
     }
@@ -203,8 +216,11 @@ internal sealed class InferenceFusion
     /// <summary>How many values the last planned pass hands over padded.</summary>
     public int PaddedValueCount => _padded.Count;
 
-    /// <summary>One Conv → BatchNormalization [→ Add] [→ Relu] chain and its folded weights.</summary>
-    internal sealed class ConvChain(ConvLayer conv, BatchNormLayer norm, BinaryLayer? add, ActivationLayer? relu, int[] positions)
+    /// <summary>
+    /// One Conv [→ BatchNormalization] [→ Add] [→ Relu] chain (at least one node after the convolution) and its
+    /// folded weights.
+    /// </summary>
+    internal sealed class ConvChain(ConvLayer conv, BatchNormLayer? norm, BinaryLayer? add, ActivationLayer? relu, int[] positions)
     {
         private float[] _weights = [];
         private float[] _bias = [];
@@ -228,7 +244,14 @@ internal sealed class InferenceFusion
         }
 
         /// <summary>Every value the fused pass reads: the convolution's inputs, the normalisation's parameters and the residual.</summary>
-        public ValueSlot?[] Inputs => [.. conv.Inputs, .. norm.Inputs.Skip(1), .. _residual is null ? Array.Empty<ValueSlot?>() : [_residual]];
+        public ValueSlot?[] Inputs => [.. conv.Inputs, .. norm?.Inputs.Skip(1) ?? [], .. _residual is null ? Array.Empty<ValueSlot?>() : [_residual]];
+
+        /// <summary>
+        /// Whether the chain has a normalisation. One without keeps none of the values a backward pass reads (the
+        /// convolution's output, and its input when handed over padded), so the network recomputes an inference pass
+        /// unfused before a backward through it; a normalisation in inference mode refuses backward in any case.
+        /// </summary>
+        public bool HasNorm => norm is not null;
 
         /// <summary>The convolution's geometry in the current plan.</summary>
         public ConvGeometry Geometry => conv.Geometry;
@@ -274,7 +297,7 @@ internal sealed class InferenceFusion
         public int[] Positions { get; } = positions;
 
         /// <summary>The value the fused pass writes (the last fused node's output).</summary>
-        public ValueSlot End { get; private set; } = norm.Outputs[0];
+        public ValueSlot End { get; private set; } = (norm ?? (Layer)conv).Outputs[0];
 
         /// <summary>Operator names of the fused nodes, for the profile.</summary>
         public string Name { get; private set; } = "";
@@ -283,49 +306,44 @@ internal sealed class InferenceFusion
         public int Prepare()
         {
             var convOut = conv.Outputs[0];
-            var normOut = norm.Outputs[0];
+            var normOut = norm?.Outputs[0] ?? convOut;
             IsFused = false;
             _residual = null;
-            if (convOut.Observers.Count > 0) return 0;
-            IsFused = true;
-            var length = 2;
             _relu = false;
+            if (convOut.Observers.Count > 0) return 0;
+            var length = norm is null ? 1 : 2;
+            var fusesAdd = false;
             if (normOut.Observers.Count == 0)
             {
                 if (add is not null)
                 {
                     var residual = add.Inputs[0] == normOut ? add.Inputs[1]! : add.Inputs[0]!;
                     var sum = add.Outputs[0];
+                    // An Add over a mask of the convolution's own output (no normalisation between) sees the masked
+                    // channels as zeros, which the fold gives too; a mask on the Add's output stops the chain there.
                     if (residual.Shape.AsSpan().SequenceEqual(normOut.Shape) && sum.Shape.AsSpan().SequenceEqual(normOut.Shape))
                     {
                         _residual = residual;
-                        length = 3;
+                        fusesAdd = true;
+                        length++;
                         if (relu is not null && sum.Observers.Count == 0 && sum.ChannelMask is null)
                         {
                             _relu = true;
-                            length = 4;
+                            length++;
                         }
                     }
                 }
                 else if (relu is not null)
                 {
                     _relu = true;
-                    length = 3;
+                    length++;
                 }
             }
-            End = length switch
-            {
-                2 => normOut,
-                3 when add is not null => add.Outputs[0],
-                _ => relu!.Outputs[0],
-            };
-            Name = length switch
-            {
-                2 => "Conv+BatchNormalization",
-                3 when add is not null => "Conv+BatchNormalization+Add",
-                3 => "Conv+BatchNormalization+Relu",
-                _ => "Conv+BatchNormalization+Add+Relu",
-            };
+            // A lone convolution is a chain of one: the plain layer runs it.
+            if (length == 1) return 0;
+            IsFused = true;
+            End = _relu ? relu!.Outputs[0] : fusesAdd ? add!.Outputs[0] : normOut;
+            Name = "Conv" + (norm is null ? "" : "+BatchNormalization") + (fusesAdd ? "+Add" : "") + (_relu ? "+Relu" : "");
             return length;
         }
 
@@ -336,7 +354,7 @@ internal sealed class InferenceFusion
         /// </summary>
         public void Run(IReadOnlyDictionary<ValueSlot, ConvChain> padded)
         {
-            Fold(conv.Outputs[0].ChannelMask, norm.Outputs[0].ChannelMask);
+            var (weights, bias) = Fold(conv.Outputs[0].ChannelMask, norm?.Outputs[0].ChannelMask);
             var input = conv.Inputs[0]!;
             var x = input.Data;
             PlaneLayout? inputLayout = null;
@@ -353,25 +371,47 @@ internal sealed class InferenceFusion
                 residualLayout = residualProducer.PaddedLayout;
             }
             var y = PaddedLayout is null ? End.Data : _paddedBuffer;
-            Conv2d.Forward(conv.Geometry, x, _weights, _bias, y, new ConvEpilogue(residual, _relu), new ConvLayouts(inputLayout, PaddedLayout, residualLayout));
-            norm.MarkFoldedInference();
+            Conv2d.Forward(conv.Geometry, x, weights, bias, y, new ConvEpilogue(residual, _relu), new ConvLayouts(inputLayout, PaddedLayout, residualLayout));
+            norm?.MarkFoldedInference();
         }
 
-        /// <summary>A fused chain runs only in inference passes: the normalisation refuses a backward on inference statistics.</summary>
-        public void Backward() => norm.Backward();
+        /// <summary>
+        /// A fused chain runs only in inference passes: the normalisation refuses a backward on inference statistics,
+        /// and the network replays a pass with chains without one unfused before any backward (see <see cref="HasNorm"/>).
+        /// </summary>
+        public void Backward()
+        {
+            if (norm is null) throw new InvalidOperationException($"Backward through the fused chain of '{conv.Node.DisplayName}': the pass should have been replayed unfused.");
+            norm.Backward();
+        }
 
         /// <summary>
         /// w′[o] = w[o]·a[o], b′[o] = a[o]·bias[o] + (β[o] − μ[o]·a[o]) with a = γ/√(σ² + ε), in double; masked
-        /// channels as the unfused nodes would compute them.
+        /// channels as the unfused nodes would compute them. Without a normalisation, the convolution's own weights
+        /// and bias, copied only to zero masked channels.
         /// </summary>
-        private void Fold(bool[]? convMask, bool[]? normMask)
+        private (float[] Weights, float[]? Bias) Fold(bool[]? convMask, bool[]? normMask)
         {
             var w = conv.Inputs[1]!.Data;
             var convBias = conv.Inputs.Length > 2 ? conv.Inputs[2]?.Data : null;
+            if (norm is null && convMask is null) return (w, convBias);
             var outChannels = conv.Geometry.OutChannels;
             var perChannel = (int)(conv.Geometry.WeightLength / Math.Max(1, outChannels));
             if (_weights.Length != outChannels * perChannel) _weights = new float[outChannels * perChannel];
             if (_bias.Length != outChannels) _bias = new float[outChannels];
+            if (norm is null)
+            {
+                w.AsSpan(0, _weights.Length).CopyTo(_weights);
+                if (convBias is null) Array.Clear(_bias);
+                else convBias.AsSpan(0, outChannels).CopyTo(_bias);
+                for (var o = 0; o < outChannels; o++)
+                {
+                    if (convMask![o]) continue;
+                    _weights.AsSpan(o * perChannel, perChannel).Clear();
+                    _bias[o] = 0f;
+                }
+                return (_weights, _bias);
+            }
             var scale = norm.Inputs[1]!.Data;
             var shift = norm.Inputs[2]!.Data;
             var mean = norm.Inputs[3]!.Data;
@@ -398,6 +438,7 @@ internal sealed class InferenceFusion
                 for (var k = 0; k < perChannel; k++) row[k] = (float)(source[k] * a);
                 _bias[o] = (float)(a * (convBias?[o] ?? 0f) + b);
             }
+            return (_weights, _bias);
         }
     }
 }

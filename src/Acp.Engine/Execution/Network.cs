@@ -106,9 +106,10 @@ public sealed class Network
     public bool Training { get; set; }
 
     /// <summary>
-    /// When true (the default), an inference-mode forward runs each Conv → BatchNormalization [→ Add] [→ Relu] chain
+    /// When true (the default), an inference-mode forward runs each Conv [→ BatchNormalization] [→ Add] [→ Relu] chain
     /// as one convolution with the normalisation folded into its weights. Captured values and channel masks are
-    /// honoured exactly as in the unfused pass; outputs differ only by float rounding. Training ignores it.
+    /// honoured exactly as in the unfused pass; outputs differ only by float rounding. Training ignores it. A backward
+    /// after such a pass through chains without a normalisation first replays the pass unfused.
     /// </summary>
     public bool FuseInferenceLayers { get; set; } = true;
 
@@ -203,6 +204,7 @@ public sealed class Network
         {
             throw new ArgumentException($"The output has {_output.Length} elements; the gradient has {outputGradient.Length}.", nameof(outputGradient));
         }
+        if (!pass.KeepsBackwardValues) _lastPass = pass = ReplayUnfused(pass);
         foreach (var slot in _slots.Values)
         {
             // Gradient buffers are allocated by the first backward pass of a shape, not by planning: inference-only
@@ -455,6 +457,25 @@ public sealed class Network
         ref var plan = ref _plans[Training ? 1 : 0];
         if (plan is null || plan.Settings != settings) plan = ExecutionPlan.Build(_layers, _inferenceFusion, _trainingFusion, settings);
         return plan;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="pass"/> (an inference pass whose fused chains dropped values a backward reads) again
+    /// without inference fusion on the same input, masks applied; observers saw the values already and are not called
+    /// again. Same results up to float rounding; only a backward after an inference pass pays for it.
+    /// </summary>
+    private ExecutionPlan ReplayUnfused(ExecutionPlan pass)
+    {
+        var unfused = ExecutionPlan.Build(_layers, _inferenceFusion, _trainingFusion, pass.Settings with { FuseInference = false });
+        foreach (var layer in unfused.Layers)
+        {
+            layer.Forward(training: false);
+            foreach (var output in layer.Outputs)
+            {
+                if (output.ChannelMask is not null) output.ApplyMask(output.Data);
+            }
+        }
+        return unfused;
     }
 
     private static void AfterCompute(ValueSlot slot)

@@ -139,6 +139,12 @@ internal static unsafe partial class ConvByChannel
         int cgi = g.InChannelsPerGroup, cgo = g.OutChannelsPerGroup, taps = g.KernelHeight * g.KernelWidth;
         var ld = RoundUp(cgo, 16);
         var packedLength = cgi * taps * ld;
+        // Deep layers (224-px ResNets' 256 and 512 channels) have more weights than L2 holds: 2.4 MB at 256 -> 256,
+        // 9.4 MB at 512 -> 512. Row after row, each row's tiles would stream all of them from L3 again (14 times per
+        // 14x14 image); instead the tiles of one slice of output channels (two vectors: at most 590 KB of weights at
+        // 512 input channels) run over every row before the next slice, so each weight is read once per image.
+        // Same tiles, same sums: only their order changes.
+        var vectorStep = (long)packedLength * sizeof(float) > SliceWeightsAbove ? 2 : ld / 16;
         // Row chunks feed idle workers when images × groups are too few (small batches); each rebuilds its canvas.
         var chunks = Math.Clamp(Conv2d.CeilDiv(2 * ConvSimd.Workers, g.Batch * g.Groups), 1, g.OutHeight);
         var chunkRows = Conv2d.CeilDiv(g.OutHeight, chunks);
@@ -178,47 +184,51 @@ internal static unsafe partial class ConvByChannel
                     // While this image's rows compute, the next image's input (most likely this worker's next item)
                     // is prefetched into L2 a slice per row, so its canvas fill does not stall on memory. Measured
                     // on 28×28 inputs (forward 16->16: 0.90–0.94× the time); on 14×14 and 7×7 ones it did not pay.
-                    var next = chunks == 1 && n + 1 < batch && c.InPlane >= PrefetchPlane
+                    var next = chunks == 1 && n + 1 < batch && c.InPlane >= PrefetchPlane && vectorStep == vectorCount
                         ? (byte*)(px + ((long)(n + 1) * inChannels + grp * cgi) * inputPlane) : null;
                     var nextBytes = (long)cgi * inputPlane * sizeof(float);
-                    for (var oh = oh0; oh < oh1;)
+                    for (var slice = 0; slice < vectorCount; slice += vectorStep)
                     {
-                        if (next is not null && Sse.IsSupported)
+                        var sliceEnd = Math.Min(vectorCount, slice + vectorStep);
+                        for (var oh = oh0; oh < oh1;)
                         {
-                            for (long at = nextBytes * (oh - oh0) / (oh1 - oh0) / 64 * 64, end = nextBytes * (oh + 1 - oh0) / (oh1 - oh0); at < end; at += 64) Sse.Prefetch1(next + at);
-                        }
-                        // Rows shorter than 14 outputs run two at a time (7 positions from each) through the 14-position
-                        // tiles, so every weight vector loaded feeds 14 multiply-adds; an odd last row runs alone
-                        // (pairing it with the row before would recompute a seventh of a 7-row image).
-                        var paired = outW < 14 && oh1 - oh >= 2;
-                        var first = oh;
-                        var second = paired ? first + 1 : first;
-                        var row = canvas + (long)first * strideH * pitch;
-                        var nextRow = canvas + (long)second * strideH * pitch;
-                        for (var v = 0; v < vectorCount;)
-                        {
-                            var vectors = vectorCount - v >= 2 ? 2 : 1;
-                            // Positions per row of one tile run.
-                            var span = paired ? 7 : vectors == 2 ? (outW >= 14 ? 14 : 7) : outW >= 28 ? 28 : outW >= 14 ? 14 : 7;
-                            for (var ow0 = 0; ow0 < outW; ow0 += span)
+                            if (next is not null && Sse.IsSupported)
                             {
-                                // The last run overlaps the previous one rather than running short; overlapping
-                                // outputs are recomputed identically.
-                                var start = Math.Min(ow0, outW - span);
-                                var src = row + (long)start * strideW;
-                                var src2 = paired ? nextRow + (long)start * strideW : src + 7L * strideW;
-                                var positions = paired ? 14 : span;
-                                if (strideW == 1) ForwardRun<UnitStep>(vectors, positions, src, src2, canvasPlane, offs, taps, cgi, weights + v * 16, ld, tile);
-                                else ForwardRun<DoubleStep>(vectors, positions, src, src2, canvasPlane, offs, taps, cgi, weights + v * 16, ld, tile);
-                                // Where the run's positions go: the first split positions from (first, start), the rest
-                                // from (second, start) when two short rows are paired, else straight after the first.
-                                var runs = new TileRuns(output.At(first, start), paired ? output.At(second, start) : output.At(first, start + span),
-                                    residualLayout.At(first, start), paired ? residualLayout.At(second, start) : residualLayout.At(first, start + span));
-                                StoreTile(tile, vectors * 16, positions, span, yBase, output.Plane, rBase, residualLayout.Plane, in runs, relu, v * 16, cgo, bias, grp * cgo);
+                                for (long at = nextBytes * (oh - oh0) / (oh1 - oh0) / 64 * 64, end = nextBytes * (oh + 1 - oh0) / (oh1 - oh0); at < end; at += 64) Sse.Prefetch1(next + at);
                             }
-                            v += vectors;
+                            // Rows shorter than 14 outputs run two at a time (7 positions from each) through the 14-position
+                            // tiles, so every weight vector loaded feeds 14 multiply-adds; an odd last row runs alone
+                            // (pairing it with the row before would recompute a seventh of a 7-row image).
+                            var paired = outW < 14 && oh1 - oh >= 2;
+                            var first = oh;
+                            var second = paired ? first + 1 : first;
+                            var row = canvas + (long)first * strideH * pitch;
+                            var nextRow = canvas + (long)second * strideH * pitch;
+                            for (var v = slice; v < sliceEnd;)
+                            {
+                                var vectors = sliceEnd - v >= 2 ? 2 : 1;
+                                // Positions per row of one tile run.
+                                var span = paired ? 7 : vectors == 2 ? (outW >= 14 ? 14 : 7) : outW >= 28 ? 28 : outW >= 14 ? 14 : 7;
+                                for (var ow0 = 0; ow0 < outW; ow0 += span)
+                                {
+                                    // The last run overlaps the previous one rather than running short; overlapping
+                                    // outputs are recomputed identically.
+                                    var start = Math.Min(ow0, outW - span);
+                                    var src = row + (long)start * strideW;
+                                    var src2 = paired ? nextRow + (long)start * strideW : src + 7L * strideW;
+                                    var positions = paired ? 14 : span;
+                                    if (strideW == 1) ForwardRun<UnitStep>(vectors, positions, src, src2, canvasPlane, offs, taps, cgi, weights + v * 16, ld, tile);
+                                    else ForwardRun<DoubleStep>(vectors, positions, src, src2, canvasPlane, offs, taps, cgi, weights + v * 16, ld, tile);
+                                    // Where the run's positions go: the first split positions from (first, start), the rest
+                                    // from (second, start) when two short rows are paired, else straight after the first.
+                                    var runs = new TileRuns(output.At(first, start), paired ? output.At(second, start) : output.At(first, start + span),
+                                        residualLayout.At(first, start), paired ? residualLayout.At(second, start) : residualLayout.At(first, start + span));
+                                    StoreTile(tile, vectors * 16, positions, span, yBase, output.Plane, rBase, residualLayout.Plane, in runs, relu, v * 16, cgo, bias, grp * cgo);
+                                }
+                                v += vectors;
+                            }
+                            oh += paired ? 2 : 1;
                         }
-                        oh += paired ? 2 : 1;
                     }
                 }
             });
@@ -234,6 +244,12 @@ internal static unsafe partial class ConvByChannel
     /// whole 16-position blocks (the rows past the run are garbage it never stores).
     /// </summary>
     private const int TileFloats = 1024;
+
+    /// <summary>
+    /// Packed weights (bytes, one group) above which the forward pass runs slice by slice of output channels over all
+    /// rows rather than row by row over all channels: half of a 1 MiB L2, so a slice and the image's canvas stay there.
+    /// </summary>
+    private const long SliceWeightsAbove = 512 * 1024;
 
     /// <summary>Smallest input plane (floats) whose next image the forward pass prefetches.</summary>
     private const int PrefetchPlane = 400;

@@ -113,6 +113,10 @@ public sealed class ConvKernelTests
         ["resnet 32->32 14x14"] = MakeConv(21, 32, 14, 14, 32, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1),
         ["resnet 64->64 7x7"] = MakeConv(19, 64, 7, 7, 64, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1),
         ["resnet 32->64 stride2"] = MakeConv(17, 32, 14, 14, 64, 3, 3, 2, 2, 1, 1, 1, 1),
+        // More than 512 KiB of packed weights: the by-channel forward (and the data gradient, a forward of the
+        // transposed geometry) runs slice by slice of output channels; 9 and 11 vectors end in a one-vector slice.
+        ["deep 144->144 7x7 weight slices"] = MakeConv(3, 144, 7, 7, 144, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1),
+        ["deep 128->176 stride2 weight slices"] = MakeConv(2, 128, 14, 14, 176, 3, 3, 2, 2, 1, 1, 1, 1),
         ["batch1 48 channels"] = MakeConv(1, 32, 15, 15, 48, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1),
         ["batch1 wide"] = MakeConv(1, 24, 33, 35, 40, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1),
         ["batch1 grouped"] = MakeConv(1, 32, 20, 20, 32, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1, groups: 4),

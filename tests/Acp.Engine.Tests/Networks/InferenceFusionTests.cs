@@ -8,7 +8,7 @@ using Acp.Onnx.Tests.Support;
 namespace Acp.Engine.Tests.Networks;
 
 /// <summary>
-/// Inference-mode Conv → BatchNormalization [→ Add] [→ Relu] fusion: ONNX Runtime is the oracle for the fused output;
+/// Inference-mode Conv [→ BatchNormalization] [→ Add] [→ Relu] fusion: ONNX Runtime is the oracle for the fused output;
 /// the unfused pass (itself held to ONNX Runtime) is the oracle for captured values and masked channels, which must be
 /// produced as if nothing were fused.
 /// </summary>
@@ -242,5 +242,95 @@ public sealed class InferenceFusionTests
 
         Numerics.AssertClose(expected.Data, actual.Data, 1e-4, "resnet18.bn");
         Assert.Contains(network.Profile.Entries, e => e.Op == "Conv+BatchNormalization+Add+Relu");
+    }
+
+    /// <summary>torchvision's ResNet-18 exported with BatchNormalization folded (64×64), and a random batch for it.</summary>
+    private static (OnnxModel Model, float[] Input, int[] Shape) FoldedResNet18(int batch, int seed)
+    {
+        var model = OnnxModel.Load(Fixtures.PathOf("resnet18.folded.onnx"));
+        var shape = new[] { batch, 3, 64, 64 };
+        var random = new Random(seed);
+        var input = new float[shape.Aggregate(1, (a, b) => a * b)];
+        for (var i = 0; i < input.Length; i++) input[i] = (float)(random.NextDouble() * 2 - 1);
+        return (model, input, shape);
+    }
+
+    private const string FoldedBlockConv = "/layer2/layer2.0/conv2/Conv_output_0";
+    private const string FoldedBlockSum = "/layer2/layer2.0/Add_output_0";
+    private const string FoldedInnerConv = "/layer1/layer1.0/conv1/Conv_output_0";
+
+    [Fact]
+    public void A_model_with_batchnorm_folded_fuses_relu_and_add_and_matches_onnx_runtime()
+    {
+        var (model, input, shape) = FoldedResNet18(3, 21);
+        var network = Network.Build(model);
+        using var session = OrtRun.Session(model.ToBytes());
+        var expected = session.First(network.InputName, input, shape.Select(d => (long)d).ToArray());
+
+        network.Profile = new LayerProfile();
+        var actual = network.Forward(shape, input).Data.ToArray();
+
+        Numerics.AssertClose(expected.Data, actual, 1e-4, "folded resnet18, fused");
+        var ops = network.Profile.Entries.Select(e => e.Op).ToHashSet();
+        Assert.Contains("Conv+Relu", ops);
+        Assert.Contains("Conv+Add+Relu", ops);
+        Assert.DoesNotContain("Relu", ops);
+        Assert.DoesNotContain("Add", ops);
+        network.Profile = null;
+        network.FuseInferenceLayers = false;
+        Numerics.AssertClose(actual, network.Forward(shape, input).Data, 1e-5, "folded resnet18, unfused");
+    }
+
+    [Theory]
+    [InlineData(FoldedBlockConv)]
+    [InlineData(FoldedInnerConv)]
+    [InlineData(FoldedBlockSum)]
+    public void Without_batchnorm_a_channel_mask_has_the_same_effect_as_without_fusion(string value)
+    {
+        var (model, input, shape) = FoldedResNet18(2, 22);
+        var network = Network.Build(model);
+        var channels = value.Contains("layer2", StringComparison.Ordinal) ? 128 : 64;
+        network.SetChannelMask(value, Enumerable.Range(0, channels).Select(c => c % 3 != 1).ToArray());
+
+        network.FuseInferenceLayers = false;
+        var unfused = network.Forward(shape, input).Data.ToArray();
+        network.FuseInferenceLayers = true;
+        var fused = network.Forward(shape, input).Data.ToArray();
+
+        Numerics.AssertClose(unfused, fused, 1e-5, $"output with {value} masked");
+        network.SetChannelMask(value, null);
+        Assert.False(network.Forward(shape, input).Data.AsSpan().SequenceEqual(fused), "the mask had no effect: the test would not see a wrong fold");
+    }
+
+    [Fact]
+    public void Backward_after_a_fused_inference_pass_without_batchnorm_gives_the_unfused_gradients()
+    {
+        var (model, input, shape) = FoldedResNet18(2, 23);
+        var gradient = Enumerable.Range(0, 2 * 10).Select(i => (float)Math.Sin(i)).ToArray(); // the fixture has 10 classes
+        float[][] Gradients(bool fuse, bool capture)
+        {
+            var network = Network.Build(model);
+            network.FuseInferenceLayers = fuse;
+            var calls = 0;
+            using var hook = capture ? network.Capture(FoldedBlockSum, _ => calls++) : null;
+            // A mask on a value inside a fused chain must hold in the replayed pass as in the fused one.
+            network.SetChannelMask(FoldedInnerConv, Enumerable.Range(0, 64).Select(c => c % 4 != 0).ToArray());
+            network.Forward(shape, input);
+            network.Backward(gradient);
+            if (capture) Assert.Equal(1, calls); // the replay does not call observers again
+            return network.Parameters.Select(p => p.Gradient.Data.ToArray()).ToArray();
+        }
+
+        var expected = Gradients(fuse: false, capture: false);
+        var actual = Gradients(fuse: true, capture: false);
+        var captured = Gradients(fuse: true, capture: true);
+
+        Assert.Equal(expected.Length, actual.Length);
+        for (var i = 0; i < expected.Length; i++)
+        {
+            Numerics.AssertClose(expected[i], actual[i], 1e-5, $"gradient {i}");
+            Numerics.AssertClose(expected[i], captured[i], 1e-5, $"gradient {i} with a capture");
+        }
+        Assert.Contains(expected, g => g.Any(v => v != 0f));
     }
 }
