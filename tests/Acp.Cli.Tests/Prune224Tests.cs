@@ -1,7 +1,7 @@
-using System.Diagnostics;
 using Acp.Onnx.Analysis;
 using Acp.Onnx.Ir;
 using Acp.Onnx.Tests.Support;
+using Acp.Pruning.Tests.Pipeline;
 using static Acp.Cli.Tests.CliHarness;
 
 namespace Acp.Cli.Tests;
@@ -22,7 +22,7 @@ public sealed class Prune224Tests : IDisposable
     [Fact]
     public async Task A_224_pixel_prune_on_a_tiny_folder_estimates_its_stages_first_and_writes_a_model_within_budget()
     {
-        var data = WriteFolder(Path.Combine(_dir, "fashion224"), trainPerClass: 2, testPerClass: 1);
+        var data = FashionImageFolder.Write(Path.Combine(_dir, "fashion224"), trainPerClass: 2, testPerClass: 1);
         var modelPath = Fixtures.ImagenetPathOf("resnet18_10.224.bn.onnx");
         var output = Path.Combine(_dir, "slim.onnx");
 
@@ -66,36 +66,5 @@ public sealed class Prune224Tests : IDisposable
         var logits = session.First("input", input, 2, 3, 224, 224);
         Assert.Equal([2L, 10L], logits.Shape);
         Assert.All(logits.Data, v => Assert.True(float.IsFinite(v)));
-    }
-
-    /// <summary>tools/make_fashion_image_folder.py's folder of 224×224×3 PNGs (train/ and test/, ten classes).</summary>
-    private static string WriteFolder(string folder, int trainPerClass, int testPerClass)
-    {
-        var script = LocateScript();
-        var start = new ProcessStartInfo("/usr/bin/python3",
-            [script, "--out", folder, "--train-per-class", $"{trainPerClass}", "--test-per-class", $"{testPerClass}"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start /usr/bin/python3.");
-        var errors = process.StandardError.ReadToEndAsync();
-        var written = process.StandardOutput.ReadToEnd();
-        process.WaitForExit();
-        if (process.ExitCode != 0)
-        {
-            throw new InvalidOperationException($"{script} failed (exit {process.ExitCode}); scripts/setup.sh installs python3-pil and Fashion-MNIST. {written}{errors.Result}");
-        }
-        return folder;
-    }
-
-    private static string LocateScript()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            var candidate = Path.Combine(dir.FullName, "tools", "make_fashion_image_folder.py");
-            if (File.Exists(candidate)) return candidate;
-        }
-        throw new InvalidOperationException($"tools/make_fashion_image_folder.py not found above {AppContext.BaseDirectory}.");
     }
 }
