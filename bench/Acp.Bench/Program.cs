@@ -8,6 +8,7 @@
 //   dotnet run -c Release --project bench/Acp.Bench -- [--model PATH] [--batch 128] [--rounds 7] [--steps 5 (per block)]
 //                                                     [--threads 2] [--json] [--profile] [--peer-model NAME]
 //                                                     [--train-batch N (default --batch)] [--no-rebuild]
+//                                                     [--torchsharp (LibTorch through Acp.TorchSharp joins the rounds)]
 //   (--profile-only: stop after the per-operator profile, without the peers)
 //   dotnet run -c Release --project bench/Acp.Bench -- --kernels [--repeats 9] [--shapes resnet18-224]   (convolution kernels alone, see KernelBench)
 //   dotnet run -c Release --project bench/Acp.Bench -- --ort-profile MODEL.onnx [MORE.onnx] [--per-node]   (ONNX Runtime per node, see OrtNodeProfile)
@@ -15,6 +16,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Acp.Engine.Execution;
 using Acp.Engine.Kernels;
 using Acp.Engine.Tensors;
@@ -93,6 +95,14 @@ void OrtInference()
 }
 using var peer = TorchPeer.TryStart(options, workload);
 Block(options.Warmup, OrtInference);
+// TorchSharp (opt-in): LibTorch in this process, through the backend seam the pipeline uses, same batches and threads.
+using var torchSharp = options.TorchSharp ? new TorchSharpSide(workload, trainInput, labels, input, options.Threads) : null;
+if (torchSharp is not null)
+{
+    Console.Error.WriteLine($"bench: TorchSharp on {torchSharp.Threads} thread(s); LibTorch loader: {torchSharp.LoaderOutcome}");
+    Block(options.Warmup, torchSharp.TrainStep);
+    Block(options.Warmup, torchSharp.Inference);
+}
 
 // Interleaved rounds: every side runs a block of steps in turn, so all sides see the same minutes of the host (whose
 // speed drifts), and each round gives its own ratios. The first step of every block is dropped: it pays for the
@@ -101,20 +111,27 @@ var rounds = new List<Round>();
 for (var round = 0; round < options.Rounds; round++)
 {
     double ourTrain = 0, ourInfer = 0, ortInfer = 0;
-    double? torchTrain = null, torchInfer = null;
-    Action[] train = [() => ourTrain = BlockMedian(OurTrainStep), () => torchTrain = peer?.Median("train", options.Steps + 1)];
+    double? torchTrain = null, torchInfer = null, torchSharpTrain = null, torchSharpInfer = null;
+    Action[] train =
+    [
+        () => ourTrain = BlockMedian(OurTrainStep),
+        () => torchTrain = peer?.Median("train", options.Steps + 1),
+        .. torchSharp is null ? Array.Empty<Action>() : [() => torchSharpTrain = BlockMedian(torchSharp.TrainStep)],
+    ];
     Action[] inference =
     [
         () => ourInfer = BlockMedian(OurInference),
         () => ortInfer = BlockMedian(OrtInference),
         () => torchInfer = peer?.Median("infer", options.Steps + 1),
+        .. torchSharp is null ? Array.Empty<Action>() : [() => torchSharpInfer = BlockMedian(torchSharp.Inference)],
     ];
     // Odd rounds run the sides in reverse order, so no side always follows the same neighbour.
     foreach (var side in round % 2 == 0 ? train : train.Reverse()) side();
     foreach (var side in round % 2 == 0 ? inference : inference.Reverse()) side();
-    rounds.Add(new Round(ourTrain, ourInfer, ortInfer, torchTrain, torchInfer));
+    rounds.Add(new Round(ourTrain, ourInfer, ortInfer, torchTrain, torchInfer) { TorchSharpTrainMs = torchSharpTrain, TorchSharpInferMs = torchSharpInfer });
     Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
-        $"round {round + 1}/{options.Rounds}: train {ourTrain:0.0} ms (torch {torchTrain:0.0}), inference {ourInfer:0.0} ms (ORT {ortInfer:0.0}, torch {torchInfer:0.0})"));
+        $"round {round + 1}/{options.Rounds}: train {ourTrain:0.0} ms (torch {torchTrain:0.0}), inference {ourInfer:0.0} ms (ORT {ortInfer:0.0}, torch {torchInfer:0.0})")
+        + (torchSharp is null ? "" : string.Create(CultureInfo.InvariantCulture, $"; TorchSharp train {torchSharpTrain:0.0} ms, inference {torchSharpInfer:0.0} ms")));
 }
 var torchStats = peer?.Stats();
 
@@ -164,6 +181,25 @@ if (peer is not null && rounds.All(r => r.TorchTrainMs is not null && r.TorchInf
     AddRatio("inference_speedup_vs_torch", rounds.Select(r => r.TorchInferMs!.Value / r.OurInferMs));
 }
 AddRatio("inference_ratio_vs_ort", rounds.Select(r => r.OrtInferMs / r.OurInferMs));
+if (torchSharp is not null)
+{
+    // Engine against TorchSharp (> 1: the engine is faster), then TorchSharp against PyTorch and ONNX Runtime (> 1:
+    // TorchSharp is faster), each the median of the per-round ratios.
+    var torchSharpTrainMs = Median(rounds.Select(r => r.TorchSharpTrainMs!.Value));
+    var torchSharpInferMs = Median(rounds.Select(r => r.TorchSharpInferMs!.Value));
+    report["torchsharp_threads"] = torchSharp.Threads;
+    report["torchsharp_train_step_ms"] = torchSharpTrainMs;
+    report["torchsharp_train_images_per_s"] = options.TrainBatch * 1000 / torchSharpTrainMs;
+    report["torchsharp_inference_images_per_s"] = options.Batch * 1000 / torchSharpInferMs;
+    AddRatio("train_speedup_vs_torchsharp", rounds.Select(r => r.TorchSharpTrainMs!.Value / r.OurTrainMs));
+    AddRatio("inference_speedup_vs_torchsharp", rounds.Select(r => r.TorchSharpInferMs!.Value / r.OurInferMs));
+    if (rounds.All(r => r.TorchTrainMs is not null && r.TorchInferMs is not null))
+    {
+        AddRatio("torchsharp_train_speedup_vs_torch", rounds.Select(r => r.TorchTrainMs!.Value / r.TorchSharpTrainMs!.Value));
+        AddRatio("torchsharp_inference_speedup_vs_torch", rounds.Select(r => r.TorchInferMs!.Value / r.TorchSharpInferMs!.Value));
+    }
+    AddRatio("torchsharp_inference_ratio_vs_ort", rounds.Select(r => r.OrtInferMs / r.TorchSharpInferMs!.Value));
+}
 report["per_round_ms"] = rounds;
 
 // A ratio is the median over rounds of the per-round ratio; its range shows how far the host moved it.
@@ -209,7 +245,16 @@ static double Median(IEnumerable<double> values)
 }
 
 /// <summary>One interleaved round: each side's median step time over its block (ms).</summary>
-internal sealed record Round(double OurTrainMs, double OurInferMs, double OrtInferMs, double? TorchTrainMs, double? TorchInferMs);
+internal sealed record Round(double OurTrainMs, double OurInferMs, double OrtInferMs, double? TorchTrainMs, double? TorchInferMs)
+{
+    /// <summary>TorchSharp's train step (--torchsharp only; left out of the JSON otherwise).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? TorchSharpTrainMs { get; init; }
+
+    /// <summary>TorchSharp's inference pass (--torchsharp only).</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public double? TorchSharpInferMs { get; init; }
+}
 
 /// <summary>bench/pytorch_peer.py --serve: PyTorch in its own process, running blocks of steps on command.</summary>
 internal sealed class TorchPeer : IDisposable
@@ -286,7 +331,7 @@ internal sealed class TorchPeer : IDisposable
 }
 
 internal sealed record BenchOptions(string ModelPath, int Batch, int TrainBatch, int Rounds, int Steps, int Warmup, int Threads, bool Json, bool Profile,
-    string? PeerModel, bool NoRebuild)
+    string? PeerModel, bool NoRebuild, bool TorchSharp)
 {
     public static BenchOptions Parse(string[] args)
     {
@@ -307,7 +352,8 @@ internal sealed record BenchOptions(string ModelPath, int Batch, int TrainBatch,
             args.Contains("--json"),
             args.Contains("--profile") || args.Contains("--profile-only"),
             Array.IndexOf(args, "--peer-model") is var p && p >= 0 && p + 1 < args.Length ? args[p + 1] : null,
-            args.Contains("--no-rebuild")) is var parsed && parsed.Rounds >= 1 && parsed.Steps >= 1 && parsed.Warmup >= 0 && parsed.Batch >= 1 && parsed.TrainBatch >= 1
+            args.Contains("--no-rebuild"),
+            args.Contains("--torchsharp")) is var parsed && parsed.Rounds >= 1 && parsed.Steps >= 1 && parsed.Warmup >= 0 && parsed.Batch >= 1 && parsed.TrainBatch >= 1
             ? parsed
             : throw new ArgumentException("--rounds, --steps, --batch and --train-batch must be at least 1, --warmup at least 0.");
     }
