@@ -184,6 +184,7 @@ internal static class OnnxOperators
                 padding = new long[rank];
             }
             var bias = x.Length > 2 ? x[2] : null;
+            if (rank == 2 && groups == 1) (input, weight) = PadInputChannels(input, weight);
             if (rank == 2 && NeedsSafeInputGradient(input, weight, groups, strides)) return SafeConv2d(input, weight, bias, strides, padding, dilations);
             return rank switch
             {
@@ -202,11 +203,29 @@ internal static class OnnxOperators
             && (weight.shape[0] % ChannelBlock != 0 || strides.Any(s => s > 1));
 
         /// <summary>
+        /// LibTorch 2.10's CPU float32 convolution (as shipped in libtorch-cpu-linux-x64) computes a wrong forward
+        /// output, at times NaN, when an ungrouped convolution has more than 16 input channels and not a multiple of 16
+        /// (17, 20, 24, 28, 33, 36, 40, 44, 56, 72, 104, 120, 136 measured wrong at stride 1 and 2, batches 16–128,
+        /// 7–28 px; 1–16, 48, 64, 80, 96, 128 right; measured against float64 LibTorch, docs/torchsharp.md). Pruned
+        /// widths land there all the time. Zero input channels with zero filter taps leave the sum unchanged, so the
+        /// convolution runs with both padded to the next multiple of 16; the padding's gradient is dropped by cat's.
+        /// </summary>
+        private static (Tensor Input, Tensor Weight) PadInputChannels(Tensor input, Tensor weight)
+        {
+            var channels = input.shape[1];
+            if (channels <= ChannelBlock || channels % ChannelBlock == 0) return (input, weight);
+            var extra = ChannelBlock - channels % ChannelBlock;
+            var paddedInput = cat([input, zeros([input.shape[0], extra, .. input.shape.Skip(2)], input.dtype, input.device)], 1);
+            var paddedWeight = cat([weight, zeros([weight.shape[0], extra, .. weight.shape.Skip(2)], weight.dtype, weight.device)], 1);
+            return (paddedInput, paddedWeight);
+        }
+
+        /// <summary>
         /// LibTorch 2.10's CPU convolution (as shipped in libtorch-cpu-linux-x64) returns a wrong input gradient, at
         /// times NaN, for ungrouped k×k (k &gt; 1) convolutions of two families (measured against float64 LibTorch,
         /// docs/torchsharp.md): stride 1 with output channels not a multiple of 16 (4, 8, 12, 24, 40, … fail at any
         /// batch), and stride 2 with some input channel counts at batches of 64 or more (40 and 48 fail for every
-        /// output count, 1 with 8 or 24 outputs; 8–32 and 64 were right); forward and weight gradients are right. So
+        /// output count, 1 with 8 or 24 outputs; 8–32 and 64 were right); forward (inputs padded as above) and weight gradients are right. So
         /// when the input needs a gradient, the convolution runs on the one path measured right in every case: stride
         /// 1, output channels padded with zero filters to a multiple of 16; the extra outputs are cut off and a
         /// strided convolution keeps every stride-th position. The same function (a strided convolution is the
