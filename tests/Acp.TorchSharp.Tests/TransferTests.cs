@@ -58,6 +58,85 @@ public sealed class TransferTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public void The_attention_term_is_pytorchs_attention_transfer_of_the_same_maps()
+    {
+        var batch = Batches(1)[0];
+        var backend = new TorchSharpBackend();
+        using var teacher = backend.Build(TrainedSmallCnn.Model(), 0);
+        // The step's loss is taken before its update: with and without the term, on fresh students, it differs by the term.
+        double LossOfFirstStep(bool attention)
+        {
+            using var student = backend.Build(StudentModel(), 0);
+            using var trainer = student.CreateTrainer(Options(teacher, attention, adversarial: false));
+            return trainer.Step(batch, Rate).Loss;
+        }
+        var term = LossOfFirstStep(attention: true) - LossOfFirstStep(attention: false);
+
+        // The maps the step saw: the teacher's in inference mode, the student's in training mode.
+        var folder = Directory.CreateTempSubdirectory("acp-torch-at-").FullName;
+        try
+        {
+            using var probe = backend.Build(StudentModel(), 0);
+            WriteMaps(teacher, batch, training: false, Path.Combine(folder, "teacher"));
+            WriteMaps(probe, batch, training: true, Path.Combine(folder, "student"));
+            var reference = PyTorchAttentionTransfer(folder) * 2f;
+            log.WriteLine($"attention term: TorchSharp {term:R}, PyTorch 1.13 {reference:R}");
+            Assert.True(term > 0.5, $"the term is only {term}");
+            Assert.True(Math.Abs(term - reference) <= 1e-4 * reference, $"TorchSharp's term {term}, PyTorch's {reference}");
+        }
+        finally
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+    }
+
+    private static void WriteMaps(ITrainableNetwork network, Batch batch, bool training, string prefix)
+    {
+        var maps = new Dictionary<string, Acp.Engine.Tensors.Tensor>();
+        var hooks = Stages.Select(v => network.Capture(v, t => maps[v] = new Acp.Engine.Tensors.Tensor(t.Shape.ToArray(), t.Data.ToArray()))).ToList();
+        network.Forward(batch.Shape, batch.ImageSpan, training);
+        foreach (var hook in hooks) hook.Dispose();
+        foreach (var (name, map) in maps)
+        {
+            File.WriteAllBytes($"{prefix}.{name}.f32", MemoryMarshal.AsBytes(map.Data).ToArray());
+            File.WriteAllText($"{prefix}.{name}.shape", string.Join(" ", map.Shape.ToArray()));
+        }
+    }
+
+    /// <summary>
+    /// Σ over the stages of the authors' attention transfer (Zagoruyko &amp; Komodakis's <c>at</c>: normalised channel
+    /// mean of squares, squared differences averaged over batch and positions) times the positions, which is the
+    /// engine's definition, computed by Debian's PyTorch 1.13 in double.
+    /// </summary>
+    private static double PyTorchAttentionTransfer(string folder)
+    {
+        var script = string.Join("\n",
+            "import sys, numpy as np, torch, torch.nn.functional as F",
+            "d = sys.argv[1]",
+            "def load(p):",
+            "    shape = [int(v) for v in open(p + '.shape').read().split()]",
+            "    return torch.from_numpy(np.fromfile(p + '.f32', dtype=np.float32).reshape(shape)).double()",
+            "def at(x):",
+            "    return F.normalize(x.pow(2).mean(1).view(x.size(0), -1))",
+            "total = 0.0",
+            $"for v in {string.Concat("[", string.Join(", ", Stages.Select(v => $"'{v}'")), "]")}:",
+            "    s, t = load(d + '/student.' + v), load(d + '/teacher.' + v)",
+            "    total += (at(s) - at(t)).pow(2).mean().item() * s.size(2) * s.size(3)",
+            "print(repr(total))");
+        var start = new System.Diagnostics.ProcessStartInfo("/usr/bin/python3", ["-c", script, folder])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var process = System.Diagnostics.Process.Start(start) ?? throw new InvalidOperationException("Could not start /usr/bin/python3.");
+        var errors = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
+        Assert.True(process.ExitCode == 0, $"PyTorch failed (exit {process.ExitCode}): {errors.Result}");
+        return double.Parse(output.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    [Fact]
     public void The_discriminator_step_is_the_engines_on_the_same_logits()
     {
         var batch = Batches(1)[0];
