@@ -201,6 +201,28 @@ public sealed class TransferTests(ITestOutputHelper log)
     }
 
     [Fact]
+    public void A_teacher_of_the_engine_backend_gives_the_steps_of_a_torchsharp_teacher()
+    {
+        var batches = Batches(2);
+        var (teacherModel, backend) = (TrainedSmallCnn.Model(), new TorchSharpBackend());
+        using var torchTeacher = backend.Build(teacherModel, 0);
+        using var engineTeacher = EngineBackend.Instance.Build(teacherModel, 0);
+        (double[] Losses, float[] Weights) Train(ITrainableNetwork teacher)
+        {
+            using var student = backend.Build(StudentModel(), 0);
+            using var trainer = student.CreateTrainer(Options(teacher, attention: true, adversarial: true));
+            var losses = batches.Select(b => trainer.Step(b, Rate).Loss).ToArray();
+            return (losses, student.ReadParameter("conv1.weight").Data);
+        }
+
+        var (torchLosses, torchWeights) = Train(torchTeacher);
+        var (engineLosses, engineWeights) = Train(engineTeacher);
+
+        for (var s = 0; s < batches.Count; s++) Assert.True(Math.Abs(engineLosses[s] - torchLosses[s]) <= 1e-5 * torchLosses[s], $"step {s}: {engineLosses[s]} against {torchLosses[s]}");
+        Assert.True(RelativeError(torchWeights, engineWeights) <= 1e-5, $"conv1.weight differs by {RelativeError(torchWeights, engineWeights):g3}");
+    }
+
+    [Fact]
     public void A_malformed_state_or_one_without_an_adversarial_term_is_refused()
     {
         var backend = new TorchSharpBackend();
