@@ -30,6 +30,9 @@ public sealed class TorchSharpBackend : IComputeBackend, IEquatable<TorchSharpBa
     /// <inheritdoc />
     public string Device => ComputeDevice.ToString();
 
+    /// <inheritdoc />
+    public bool TransfersKnowledge => true;
+
     /// <summary>Checks that the device is usable in this process (loads LibTorch).</summary>
     /// <exception cref="TorchBackendException">CUDA was asked for but is not available, or the index is out of range.</exception>
     public void EnsureAvailable() => TorchDevices.Resolve(ComputeDevice);
@@ -163,8 +166,7 @@ public sealed class TorchSharpNetwork : ITrainableNetwork
     {
         ArgumentNullException.ThrowIfNull(options);
         if (!options.Sgd.DecayBiases) throw new NotSupportedException("The TorchSharp backend decays every parameter; DecayBiases = false is not supported.");
-        if (options.TransfersKnowledge) throw new NotSupportedException("The TorchSharp backend has no attention-transfer or adversarial loss (the aip strategy); use --backend engine.");
-        return new Trainer(this, options);
+        return options.TransfersKnowledge ? new TorchTransferTrainer(this, options) : new Trainer(this, options);
     }
 
     /// <inheritdoc />
@@ -190,6 +192,17 @@ public sealed class TorchSharpNetwork : ITrainableNetwork
     /// <summary>Frees the module's native tensors.</summary>
     public void Dispose() => Module.Dispose();
 
+    /// <summary>The seam's training options as <see cref="TorchTrainer"/>'s.</summary>
+    internal static TorchTrainingOptions TrainingOptions(NetworkTrainingOptions options) => new()
+    {
+        Momentum = options.Sgd.Momentum,
+        Nesterov = options.Sgd.Nesterov,
+        WeightDecay = options.Sgd.WeightDecay,
+        LabelSmoothing = options.LabelSmoothing,
+        Temperature = options.Distillation?.Temperature ?? 4f,
+        DistillationWeight = options.Distillation?.Weight ?? 0f,
+    };
+
     private static EngineTensor ToEngine(Tensor tensor) => new(tensor.shape.Select(d => (int)d).ToArray(), TorchTensors.ToFloats(tensor));
 
     private sealed class Unsubscriber(Action remove) : IDisposable
@@ -206,15 +219,7 @@ public sealed class TorchSharpNetwork : ITrainableNetwork
         public Trainer(TorchSharpNetwork network, NetworkTrainingOptions options)
         {
             _distillation = options.Distillation;
-            _trainer = new TorchTrainer(network.Module, new TorchTrainingOptions
-            {
-                Momentum = options.Sgd.Momentum,
-                Nesterov = options.Sgd.Nesterov,
-                WeightDecay = options.Sgd.WeightDecay,
-                LabelSmoothing = options.LabelSmoothing,
-                Temperature = options.Distillation?.Temperature ?? 4f,
-                DistillationWeight = options.Distillation?.Weight ?? 0f,
-            });
+            _trainer = new TorchTrainer(network.Module, TrainingOptions(options));
         }
 
         public StepResult Step(Batch batch, float rate, ReadOnlySpan<float> teacherLogits = default)

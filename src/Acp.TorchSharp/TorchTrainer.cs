@@ -65,20 +65,38 @@ public sealed class TorchTrainer : IDisposable
         if (labels.Length != shape[0]) throw new ArgumentException($"{labels.Length} labels for a batch of {shape[0]}.", nameof(labels));
         using var scope = NewDisposeScope();
         var device = _module.Placement;
+        var input = TorchTensors.FromFloats(images, shape, device);
+        Tensor? teacher = null;
+        // Flat: the step checks the count against the logits and shapes it like them.
+        if (!teacherLogits.IsEmpty) teacher = TorchTensors.FromFloats(teacherLogits, [teacherLogits.Length], device);
+        return Step(input, labels, rate, teacher, [], null);
+    }
+
+    /// <summary>
+    /// The step itself, inside the caller's dispose scope: the module runs in training mode on <paramref name="input"/>
+    /// (capturing <paramref name="captures"/> with their autograd history), <paramref name="extraLoss"/> adds its terms
+    /// from the logits and the captured values (null = none), and the sum is backpropagated and stepped on.
+    /// </summary>
+    internal TorchStepResult Step(Tensor input, ReadOnlySpan<int> labels, float rate, Tensor? teacherLogits, IReadOnlyCollection<string> captures,
+        Func<Tensor, IReadOnlyDictionary<string, Tensor>, Tensor>? extraLoss)
+    {
+        var device = _module.Placement;
         _module.train();
-        var logits = _module.forward(TorchTensors.FromFloats(images, shape, device));
+        var values = _module.Run(input, captures);
+        var logits = values[_module.OutputName];
         var target = tensor(labels.ToArray().Select(l => (long)l).ToArray(), device: device);
         var loss = F.cross_entropy(logits, target, label_smoothing: _options.LabelSmoothing);
-        if (!teacherLogits.IsEmpty)
+        if (teacherLogits is not null)
         {
-            if (teacherLogits.Length != logits.numel()) throw new ArgumentException($"{teacherLogits.Length} teacher logits for {logits.numel()} outputs.", nameof(teacherLogits));
+            if (teacherLogits.numel() != logits.numel()) throw new ArgumentException($"{teacherLogits.numel()} teacher logits for {logits.numel()} outputs.", nameof(teacherLogits));
             var t = _options.Temperature;
-            var teacher = TorchTensors.FromFloats(teacherLogits, logits.shape, device);
+            var teacher = teacherLogits.reshape(logits.shape);
             // PyTorch's kl_div(log_softmax(s/T), softmax(t/T), 'batchmean')·T², written out (the teacher gets no gradient).
             var logP = F.log_softmax(teacher / t, 1);
-            var kl = (logP.exp() * (logP - F.log_softmax(logits / t, 1))).sum() / shape[0] * (t * t);
+            var kl = (logP.exp() * (logP - F.log_softmax(logits / t, 1))).sum() / logits.shape[0] * (t * t);
             loss = loss * (1 - _options.DistillationWeight) + kl * _options.DistillationWeight;
         }
+        if (extraLoss is not null) loss = loss + extraLoss(logits, values);
         var value = loss.item<float>();
         if (!float.IsFinite(value)) throw new TorchBackendException($"Training diverged: the loss became {value}; lower the learning rate.");
         foreach (var group in _optimizer.ParamGroups) group.LearningRate = rate;

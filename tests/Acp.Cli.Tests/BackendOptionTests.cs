@@ -66,23 +66,6 @@ public sealed class BackendOptionTests(ITestOutputHelper log) : IDisposable
     }
 
     [Fact]
-    public async Task Aip_on_torchsharp_is_refused_before_any_work_in_one_line()
-    {
-        var model = Path.Combine(_dir, "fashion_resnet20.onnx");
-        DemoCommand.WriteEmbeddedModel(model);
-        var data = SmallIdxData.Write(Path.Combine(_dir, "data"), train: 16, test: 8);
-        var output = Path.Combine(_dir, "out.onnx");
-
-        var (code, _, error) = await RunAcp("prune", model, "--data", data, "--target-flops", "0.5", "--strategy", "aip", "--out", output, "--backend", "torchsharp");
-
-        Assert.Equal(ExitCodes.InvalidInput, code);
-        var line = Assert.Single(error.Split('\n', StringSplitOptions.RemoveEmptyEntries));
-        Assert.Contains("--strategy aip needs --backend engine", line);
-        Assert.False(File.Exists(output));
-        Assert.False(Directory.Exists(output + ".run"));
-    }
-
-    [Fact]
     public async Task The_engine_on_cuda_is_an_input_error()
     {
         var model = Path.Combine(_dir, "fashion_resnet20.onnx");

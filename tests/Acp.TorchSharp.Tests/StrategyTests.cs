@@ -63,4 +63,32 @@ public sealed class StrategyTests(ITestOutputHelper log)
             Assert.Equal(engine.Widths.Select(w => w.PrunedWidth), result.Widths.Select(w => w.PrunedWidth));
         }
     }
+
+    [Fact]
+    public void Aip_with_attention_transfer_and_the_adversarial_term_runs_on_torchsharp_within_budget()
+    {
+        var data = DatasetFolder.Open(TrainedSmallCnn.FashionMnist, DatasetSplit.Train, 600);
+        // Two cuts with a few recovery steps each: both losses are on (the defaults' weights).
+        PruningOptions Aip(IComputeBackend backend) => Tiny(PruningStrategy.Aip, backend) with
+        {
+            Aip = new AipOptions { StepFraction = 0.3, RecoverySteps = 6, DiscriminatorWidth = 16 },
+        };
+
+        var result = PruningPipeline.Run(TrainedSmallCnn.Model(), data, Aip(new TorchSharpBackend(ComputeDevice.Cpu)));
+        var engine = PruningPipeline.Run(TrainedSmallCnn.Model(), data, Aip(EngineBackend.Instance));
+
+        string Line(string name, PruningResult r) =>
+            $"{name} aip: widths {string.Join(",", r.Widths.Select(w => w.PrunedWidth))}, steps {string.Join(" ", r.Candidates.Where(c => c.Stage == CandidateStage.AipRecovered).Select(c => $"{c.Accuracy:P1}"))}, " +
+            $"validation {r.Original.ValidationAccuracy:P2} → {r.PrunedBeforeFineTuning.ValidationAccuracy:P2} → {r.Pruned.ValidationAccuracy:P2}";
+        log.WriteLine(Line("engine", engine));
+        log.WriteLine(Line("torchsharp", result));
+        Assert.True(result.Pruned.Macs <= 0.5 * result.Original.Macs, $"{result.Pruned.Macs} MACs is over half of {result.Original.Macs}");
+        Assert.True(result.Candidates.Count(c => c.Stage == CandidateStage.AipRecovered) >= 2, "fewer than two aip steps");
+        // The structure is the budget's uniform one, whatever the backend; the exported model is what was scored.
+        Assert.Equal(engine.Widths.Select(w => w.PrunedWidth), result.Widths.Select(w => w.PrunedWidth));
+        var validation = RunData.Split(data, Aip(EngineBackend.Instance)).Validation;
+        var rescored = Evaluation.Accuracy(Network.Build(result.Model), validation.GetBatches(0));
+        Assert.Equal(result.Pruned.ValidationAccuracy!.Value, rescored.Top1, 2);
+        Assert.InRange(result.Pruned.ValidationAccuracy!.Value, engine.Pruned.ValidationAccuracy!.Value - 0.05, engine.Pruned.ValidationAccuracy!.Value + 0.05);
+    }
 }

@@ -200,10 +200,6 @@ internal static class PruneCommand
         {
             if (o.Ratio is not null) throw new ArgumentException("--ratio is for structure-only pruning without --data; with data give the budget: --target-flops and/or --target-params.");
             if (o.TargetFlops is null && o.TargetParams is null) throw new ArgumentException("Give the budget: --target-flops (e.g. 0.5) and/or --target-params.");
-            if (o.Strategy == PruningStrategy.Aip && o.Backend.Name != "engine" && (o.Aip.AttentionWeight > 0 || o.Aip.AdversarialWeight > 0))
-            {
-                throw new ArgumentException($"--strategy aip needs --backend engine: its attention-transfer and adversarial losses are not implemented on {o.Backend.Name} (or pass --aip-attention 0 --aip-adversarial 0).");
-            }
         }
     }
 

@@ -19,6 +19,9 @@ public sealed record EngineBackend : IComputeBackend
     public string Device => "cpu";
 
     /// <inheritdoc />
+    public bool TransfersKnowledge => true;
+
+    /// <inheritdoc />
     public ITrainableNetwork Build(OnnxModel model, int seed) => new EngineNetwork(Network.Build(model, seed));
 
     /// <inheritdoc />

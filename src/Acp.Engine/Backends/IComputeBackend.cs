@@ -23,4 +23,11 @@ public interface IComputeBackend
     /// <param name="model">The graph and its weights.</param>
     /// <param name="seed">Seeds anything random inside the network (dropout).</param>
     ITrainableNetwork Build(OnnxModel model, int seed);
+
+    /// <summary>
+    /// Whether its trainers implement <see cref="NetworkTrainingOptions.AttentionTransfer"/> and
+    /// <see cref="NetworkTrainingOptions.Adversarial"/> (the aip strategy's losses). The default is false: a backend that
+    /// does not say so is refused for them before a run starts.
+    /// </summary>
+    bool TransfersKnowledge => false;
 }

@@ -337,9 +337,9 @@ public sealed record PruningOptions
         if (!(aip.AdversarialWeight >= 0 && float.IsFinite(aip.AdversarialWeight))) throw new ArgumentException($"Aip.AdversarialWeight must be at least 0; got {aip.AdversarialWeight}.", nameof(Aip));
         Positive(aip.DiscriminatorWidth, "Aip.DiscriminatorWidth");
         if (!(aip.DiscriminatorLearningRate > 0 && float.IsFinite(aip.DiscriminatorLearningRate))) throw new ArgumentException($"Aip.DiscriminatorLearningRate must be positive; got {aip.DiscriminatorLearningRate}.", nameof(Aip));
-        if (Strategy == PruningStrategy.Aip && Backend.Name != EngineBackend.Instance.Name && (aip.AttentionWeight > 0 || aip.AdversarialWeight > 0))
+        if (Strategy == PruningStrategy.Aip && !Backend.TransfersKnowledge && (aip.AttentionWeight > 0 || aip.AdversarialWeight > 0))
         {
-            throw new ArgumentException($"The aip strategy's attention-transfer and adversarial losses run on the engine backend only, not on {Backend.Name}; use the engine backend (or set both weights to 0).", nameof(Backend));
+            throw new ArgumentException($"The aip strategy's attention-transfer and adversarial losses are not implemented on the {Backend.Name} backend; use the engine or torchsharp backend (or set both weights to 0).", nameof(Backend));
         }
     }
 
