@@ -82,21 +82,8 @@ internal sealed class TorchTransferTrainer : INetworkTrainer
         return new StepResult(result.Loss, result.Correct);
     }
 
-    /// <summary>The student optimizer's state, then the discriminator's (empty when none): <see cref="TransferTrainer.ExportState"/>'s layout.</summary>
-    public byte[] ExportState()
-    {
-        using var stream = new MemoryStream();
-        using (var writer = new BinaryWriter(stream))
-        {
-            var optimizer = _trainer.ExportState();
-            writer.Write(optimizer.Length);
-            writer.Write(optimizer);
-            var discriminator = _discriminator?.ExportState() ?? [];
-            writer.Write(discriminator.Length);
-            writer.Write(discriminator);
-        }
-        return stream.ToArray();
-    }
+    /// <summary>The student optimizer's state, then the discriminator's (empty when none): the layout of <see cref="TransferState"/>, shared with the engine.</summary>
+    public byte[] ExportState() => TransferState.Write(_trainer.ExportState(), _discriminator?.ExportState() ?? []);
 
     /// <summary>Restores what <see cref="ExportState"/> (or the engine's transfer trainer) gave; an empty state leaves the trainer fresh.</summary>
     /// <exception cref="ArgumentException">The state is malformed or belongs to other networks or options.</exception>
@@ -104,20 +91,7 @@ internal sealed class TorchTransferTrainer : INetworkTrainer
     {
         ArgumentNullException.ThrowIfNull(state);
         if (state.Length == 0) return;
-        byte[] optimizer, discriminator;
-        using (var reader = new BinaryReader(new MemoryStream(state)))
-        {
-            try
-            {
-                optimizer = ReadBlock(reader);
-                discriminator = ReadBlock(reader);
-            }
-            catch (EndOfStreamException)
-            {
-                throw new ArgumentException("The training state is truncated.", nameof(state));
-            }
-            if (reader.BaseStream.Position != state.Length) throw new ArgumentException("The training state has trailing bytes.", nameof(state));
-        }
+        var (optimizer, discriminator) = TransferState.Read(state);
         if (discriminator.Length > 0 && _adversarial is null) throw new ArgumentException("The state holds a discriminator; these options have no adversarial term.", nameof(state));
         _trainer.ImportState(optimizer);
         _discriminator?.Dispose();
@@ -129,14 +103,6 @@ internal sealed class TorchTransferTrainer : INetworkTrainer
     {
         _trainer.Dispose();
         _discriminator?.Dispose();
-    }
-
-    private static byte[] ReadBlock(BinaryReader reader)
-    {
-        var length = reader.ReadInt32();
-        var block = reader.ReadBytes(length);
-        if (length < 0 || block.Length != length) throw new EndOfStreamException();
-        return block;
     }
 
     /// <summary>The teacher's logits and maps on the student's device, in inference mode and without gradient.</summary>

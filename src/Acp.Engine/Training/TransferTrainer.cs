@@ -162,43 +162,21 @@ public sealed class TransferTrainer : IDisposable
         return new StepResult(loss, correct);
     }
 
-    /// <summary>The student optimizer's state, followed by the discriminator's when there is one.</summary>
-    public byte[] ExportState()
-    {
-        using var stream = new MemoryStream();
-        using (var writer = new BinaryWriter(stream))
-        {
-            var optimizer = _optimizer.ExportState();
-            writer.Write(optimizer.Length);
-            writer.Write(optimizer);
-            var discriminator = _discriminator?.ExportState() ?? [];
-            writer.Write(discriminator.Length);
-            writer.Write(discriminator);
-        }
-        return stream.ToArray();
-    }
+    /// <summary>The student optimizer's state, followed by the discriminator's when there is one (<see cref="TransferState"/>).</summary>
+    public byte[] ExportState() => TransferState.Write(_optimizer.ExportState(), _discriminator?.ExportState() ?? []);
 
     /// <summary>Restores what <see cref="ExportState"/> gave.</summary>
     /// <exception cref="ArgumentException">The state is malformed or belongs to other networks.</exception>
     public void ImportState(byte[] state)
     {
-        ArgumentNullException.ThrowIfNull(state);
-        using var reader = new BinaryReader(new MemoryStream(state));
-        try
+        var (optimizer, discriminator) = TransferState.Read(state);
+        if (discriminator.Length > 0 && _adversarial is null) throw new ArgumentException("The state holds a discriminator; these options have no adversarial term.", nameof(state));
+        if (discriminator.Length is > 0 and < 4) throw new ArgumentException("The discriminator state is truncated.", nameof(state));
+        _optimizer.ImportState(optimizer);
+        if (discriminator.Length > 0)
         {
-            _optimizer.ImportState(reader.ReadBytes(reader.ReadInt32()));
-            var discriminator = reader.ReadBytes(reader.ReadInt32());
-            if (discriminator.Length > 0)
-            {
-                var adversarial = _adversarial ?? throw new ArgumentException("The state holds a discriminator; these options have no adversarial term.", nameof(state));
-                if (discriminator.Length < 4) throw new ArgumentException("The discriminator state is truncated.", nameof(state));
-                _discriminator = new Discriminator(BitConverter.ToInt32(discriminator, 0), adversarial.HiddenWidth, adversarial.Seed);
-                _discriminator.ImportState(discriminator);
-            }
-        }
-        catch (EndOfStreamException)
-        {
-            throw new ArgumentException("The training state is truncated.", nameof(state));
+            _discriminator = new Discriminator(BitConverter.ToInt32(discriminator, 0), _adversarial!.HiddenWidth, _adversarial.Seed);
+            _discriminator.ImportState(discriminator);
         }
     }
 
