@@ -92,43 +92,6 @@ public class GemmContractTests
     }
 
     [Fact]
-    public void SwitchingTheProviderChangesWhatRuns()
-    {
-        var saved = GemmApi.Provider;
-        try
-        {
-            GemmApi.Provider = GemmProvider.Managed;
-            Assert.Equal(GemmProvider.Managed, GemmApi.Provider);
-            Assert.Equal(GemmProvider.Managed, GemmApi.ActiveProvider);
-            var gemm = new GemmCase(21, false, true, 13, 29, 31, 1f, 0f);
-            gemm.RunPublic();
-            gemm.Verify("Managed via Provider");
-
-            GemmApi.Provider = GemmProvider.Auto;
-            Assert.Equal(GemmProvider.Auto, GemmApi.Provider);
-            Assert.Equal(OpenBlasNative.IsAvailable && !GemmApi.HasWideSimd ? GemmProvider.OpenBlas : GemmProvider.Managed, GemmApi.ActiveProvider);
-
-            if (OpenBlasNative.IsAvailable)
-            {
-                GemmApi.Provider = GemmProvider.OpenBlas;
-                Assert.Equal(GemmProvider.OpenBlas, GemmApi.ActiveProvider);
-                gemm = new GemmCase(22, true, false, 13, 29, 31, 1f, 0f);
-                gemm.RunPublic();
-                gemm.Verify("OpenBlas via Provider");
-            }
-            else
-            {
-                Assert.Throws<InvalidOperationException>(() => GemmApi.Provider = GemmProvider.OpenBlas);
-                Assert.Equal(GemmProvider.Auto, GemmApi.Provider);
-            }
-        }
-        finally
-        {
-            GemmApi.Provider = saved;
-        }
-    }
-
-    [Fact]
     public void OpenBlasIsLoadedAndSingleThreaded()
     {
         // scripts/setup.sh installs libopenblas0-pthread; without it this machine would silently test only the
