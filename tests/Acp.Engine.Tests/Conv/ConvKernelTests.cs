@@ -128,6 +128,39 @@ public sealed class ConvKernelTests
         ["small images stride3"] = MakeConv(20, 3, 13, 14, 5, 3, 3, 3, 3, 1, 1, 1, 1),
     };
 
+    [Fact]
+    public void Weight_slices_over_blocks_of_images_give_each_image_the_bits_it_gets_alone()
+    {
+        // 590 KB of packed weights: the by-channel kernel runs slice-major, copying the padded inputs into canvases
+        // 18 images at a time (a 16 MB budget at 128 × 42 × 42), so a batch of 20 runs as two blocks. Each image must
+        // come out as it does alone; the reference comparisons above check the sums themselves.
+        const int batch = 20;
+        var g = MakeConv(batch, 128, 40, 40, 128, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1);
+        var one = MakeConv(1, 128, 40, 40, 128, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1);
+        Assert.True(!Conv2d.ForwardRunsByChannel(g) || (long)128 * 42 * 42 * batch > 4L * 1024 * 1024, "the batch should span two canvas blocks");
+        var rng = new Random(11);
+        var x = RandomFloats(rng, g.InputLength);
+        var w = RandomFloats(rng, g.WeightLength, 0.2f);
+        var b = RandomFloats(rng, g.OutChannels);
+        var residual = RandomFloats(rng, g.OutputLength);
+        var y = new float[g.OutputLength];
+        Conv2d.Forward(g, x, w, b, y, new ConvEpilogue(residual, Relu: true));
+        var dx = new float[g.InputLength];
+        Conv2d.BackwardData(g, residual, w, dx);
+
+        for (var n = 0; n < batch; n += 19)
+        {
+            var xn = x.AsSpan((int)(n * one.InputLength), (int)one.InputLength).ToArray();
+            var rn = residual.AsSpan((int)(n * one.OutputLength), (int)one.OutputLength).ToArray();
+            var yn = new float[one.OutputLength];
+            Conv2d.Forward(one, xn, w, b, yn, new ConvEpilogue(rn, Relu: true));
+            Assert.True(BitwiseEqual(yn, y.AsSpan((int)(n * one.OutputLength), (int)one.OutputLength).ToArray()), $"image {n}: forward differs from its run alone");
+            var dxn = new float[one.InputLength];
+            Conv2d.BackwardData(one, rn, w, dxn);
+            Assert.True(BitwiseEqual(dxn, dx.AsSpan((int)(n * one.InputLength), (int)one.InputLength).ToArray()), $"image {n}: data gradient differs from its run alone");
+        }
+    }
+
     [Theory]
     [MemberData(nameof(LargeCases))]
     public void Large_shapes_match_reference_and_filter_gradient_is_deterministic(string name)

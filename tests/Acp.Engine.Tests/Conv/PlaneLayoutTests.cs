@@ -18,6 +18,8 @@ public sealed class PlaneLayoutTests
         ["32->64 stride 2 9x9"] = MakeConv(2, 32, 9, 9, 64, 3, 3, 2, 2, 1, 1, 1, 1),
         ["64->64 7x7 (paired rows)"] = MakeConv(2, 64, 7, 7, 64, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1),
         ["16->48 15x15, one image (row chunks)"] = MakeConv(1, 16, 15, 15, 48, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1),
+        // 663 KB of packed weights: slice-major, the last slice one vector wide.
+        ["128->144 7x7 (weight slices)"] = MakeConv(2, 128, 7, 7, 144, 3, 3, pt: 1, pl: 1, pb: 1, pr: 1),
     };
 
     /// <summary>Copies dense NCHW planes into a buffer of the given layout, sentinel NaN outside the pixels unless zero.</summary>
