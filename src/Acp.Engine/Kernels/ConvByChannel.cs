@@ -130,15 +130,21 @@ internal static unsafe partial class ConvByChannel
         int cgi = g.InChannelsPerGroup, cgo = g.OutChannelsPerGroup, taps = g.KernelHeight * g.KernelWidth;
         var ld = RoundUp(cgo, 16);
         var rows = new RowLoop(g, inPlace, layouts, epilogue, bias);
+        var budget = ForcedCanvasBudget ?? CanvasBudget;
         // Deep layers (224-px ResNets' 256 and 512 channels) have more weights than L2 holds: 2.4 MB at 256 -> 256,
-        // 9.4 MB at 512 -> 512. They run slice-major (see RunBySlice); the others image after image.
-        if ((long)cgi * taps * ld * sizeof(float) > SliceWeightsAbove && ld > SliceWidth) RunBySlice(g, c, inPlace, x, w, transposeWeights, y, epilogue.Residual, rows);
+        // 9.4 MB at 512 -> 512. They run slice-major (see RunBySlice) when one image's canvas fits the canvas budget;
+        // the others image after image.
+        var sliceMajor = (long)cgi * taps * ld * sizeof(float) > SliceWeightsAbove && ld > SliceWidth
+            && (inPlace is not null || (long)g.InChannels * c.Plane <= budget);
+        if (sliceMajor) RunBySlice(g, c, inPlace, x, w, transposeWeights, y, epilogue.Residual, rows, budget);
         else RunByImage(g, c, inPlace, x, w, transposeWeights, y, epilogue.Residual, rows);
     }
 
     /// <summary>
     /// Every output channel of one image (or a chunk of its rows) per work item, on weights packed once per call for
-    /// all channels.
+    /// all channels. Packed weights above <see cref="SliceWeightsAbove"/> (deep layers whose canvas is too large for
+    /// <see cref="RunBySlice"/>) run slice by slice of output channels over all rows, so each weight is read once per
+    /// image rather than once per row.
     /// </summary>
     private static void RunByImage(ConvGeometry g, Canvas c, PlaneLayout? inPlace, float[] x, float[] w, bool transposeWeights, float[] y, float[]? residual, RowLoop rows)
     {
@@ -149,6 +155,8 @@ internal static unsafe partial class ConvByChannel
         int cgi = g.InChannelsPerGroup, cgo = g.OutChannelsPerGroup, taps = g.KernelHeight * g.KernelWidth;
         var ld = RoundUp(cgo, 16);
         var packedLength = cgi * taps * ld;
+        var vectorCount = ld / 16;
+        var vectorStep = (long)packedLength * sizeof(float) > SliceWeightsAbove ? SliceWidth / 16 : vectorCount;
         // Row chunks feed idle workers when images × groups are too few (small batches); each rebuilds its canvas.
         var chunks = Math.Clamp(Conv2d.CeilDiv(2 * ConvSimd.Workers, g.Batch * g.Groups), 1, g.OutHeight);
         var chunkRows = Conv2d.CeilDiv(g.OutHeight, chunks);
@@ -187,7 +195,11 @@ internal static unsafe partial class ConvByChannel
                     var next = chunks == 1 && n + 1 < batch && c.InPlane >= PrefetchPlane
                         ? (byte*)(px + ((long)(n + 1) * inChannels + grp * cgi) * inputPlane) : null;
                     var prefetch = new Prefetch(next, (long)cgi * inputPlane * sizeof(float));
-                    rows.Run(canvas, offs, pw + (long)grp * packedLength, ld, 0, ld / 16, oh0, oh1, py, pr, n, grp, tile, prefetch);
+                    var weights = pw + (long)grp * packedLength;
+                    for (var v = 0; v < vectorCount; v += vectorStep)
+                    {
+                        rows.Run(canvas, offs, weights + v * 16, ld, v, Math.Min(vectorCount, v + vectorStep), oh0, oh1, py, pr, n, grp, tile, vectorStep == vectorCount ? prefetch : default);
+                    }
                 }
             });
         }
@@ -201,10 +213,10 @@ internal static unsafe partial class ConvByChannel
     /// One slice of <see cref="SliceWidth"/> output channels over every image per work item: the item packs its slice
     /// (at most 590 KB at 512 input channels) into its own scratch, where it stays in L2 while every row of every image
     /// runs through it. Packing all weights up front instead moved them through memory twice more per call (9.4 MB at
-    /// 512 -> 512, written then read back once per image), which cost a 512 -> 512 layer at 7×7 a third of its time.
+    /// 512 -> 512, written then read back once per image): 1.8 of a 512 -> 512 layer's 7.5 ms at 7×7, batch 8.
     /// Same tiles, same sums as <see cref="RunByImage"/>: only their order changes.
     /// </summary>
-    private static void RunBySlice(ConvGeometry g, Canvas c, PlaneLayout? inPlace, float[] x, float[] w, bool transposeWeights, float[] y, float[]? residual, RowLoop rows)
+    private static void RunBySlice(ConvGeometry g, Canvas c, PlaneLayout? inPlace, float[] x, float[] w, bool transposeWeights, float[] y, float[]? residual, RowLoop rows, long canvasBudget)
     {
         int cgi = g.InChannelsPerGroup, cgo = g.OutChannelsPerGroup, taps = g.KernelHeight * g.KernelWidth;
         int batch = g.Batch, groups = g.Groups, outH = g.OutHeight, inChannels = g.InChannels;
@@ -214,7 +226,7 @@ internal static unsafe partial class ConvByChannel
         var sliceLength = cgi * taps * SliceWidth;
         // Inputs not readable in place are copied into canvases once per call, as many images at a time as a bounded
         // buffer holds, so the slices do not each copy them again.
-        var imagesPerBlock = inPlace is not null ? batch : (int)Math.Clamp(CanvasBudget / ((long)inChannels * c.Plane), 1, batch);
+        var imagesPerBlock = inPlace is not null ? batch : (int)Math.Clamp(canvasBudget / ((long)inChannels * c.Plane), 1, batch);
         var canvases = inPlace is not null ? [] : ArrayPool<float>.Shared.Rent(imagesPerBlock * inChannels * c.Plane);
         try
         {
@@ -276,6 +288,13 @@ internal static unsafe partial class ConvByChannel
     /// <summary>Floats of input canvases <see cref="RunBySlice"/> fills at a time (16 MB).</summary>
     private const long CanvasBudget = 4L * 1024 * 1024;
 
+    /// <summary>
+    /// Replaces <see cref="CanvasBudget"/> for calls made on this thread, so tests can send small deep layers down the
+    /// image-major fallback that only canvases of many megabytes take otherwise.
+    /// </summary>
+    [ThreadStatic]
+    internal static long? ForcedCanvasBudget;
+
     /// <summary>The next image's input, prefetched into L2 a share per output row while this image computes.</summary>
     private readonly struct Prefetch(byte* next, long bytes)
     {
@@ -290,7 +309,7 @@ internal static unsafe partial class ConvByChannel
     /// </summary>
     private readonly struct RowLoop
     {
-        private readonly int outW, strideH, strideW, canvasPlane, taps, cgi, cgo, inChannels, outChannels;
+        private readonly int outW, strideH, strideW, canvasPlane, taps, cgi, cgo, outChannels;
         private readonly PlaneLayout output, residualLayout;
         private readonly bool relu;
         private readonly float[]? bias;
@@ -306,7 +325,6 @@ internal static unsafe partial class ConvByChannel
             taps = g.KernelHeight * g.KernelWidth;
             cgi = g.InChannelsPerGroup;
             cgo = g.OutChannelsPerGroup;
-            inChannels = g.InChannels;
             outChannels = g.OutChannels;
             output = layouts.Output ?? PlaneLayout.Dense(g.OutHeight, g.OutWidth);
             residualLayout = layouts.Residual ?? PlaneLayout.Dense(g.OutHeight, g.OutWidth);

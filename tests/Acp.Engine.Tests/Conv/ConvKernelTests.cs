@@ -162,6 +162,39 @@ public sealed class ConvKernelTests
     }
 
     [Theory]
+    [InlineData("deep 144->144 7x7 weight slices")]
+    [InlineData("deep 128->176 stride2 weight slices")]
+    public void Deep_layers_whose_canvas_exceeds_the_budget_run_image_major_with_the_same_bits(string name)
+    {
+        // Deep layers normally run slice-major over the whole batch; one whose image canvas exceeds the canvas budget
+        // runs image after image, slice by slice within each image. Same tiles, so the same bits; the slice-major run
+        // is checked against the reference in the large-shape test.
+        var g = LargeGeometries[name];
+        var rng = new Random(name.Length + 7);
+        var x = RandomFloats(rng, g.InputLength);
+        var w = RandomFloats(rng, g.WeightLength, 0.2f);
+        var b = RandomFloats(rng, g.OutChannels);
+        var residual = RandomFloats(rng, g.OutputLength);
+        var dy = RandomFloats(rng, g.OutputLength);
+        float[] y1 = new float[g.OutputLength], y2 = new float[g.OutputLength], dx1 = new float[g.InputLength], dx2 = new float[g.InputLength];
+        Conv2d.Forward(g, x, w, b, y1, new ConvEpilogue(residual, Relu: true));
+        Conv2d.BackwardData(g, dy, w, dx1);
+        ConvByChannel.ForcedCanvasBudget = 1;
+        try
+        {
+            Conv2d.Forward(g, x, w, b, y2, new ConvEpilogue(residual, Relu: true));
+            Conv2d.BackwardData(g, dy, w, dx2);
+        }
+        finally
+        {
+            ConvByChannel.ForcedCanvasBudget = null;
+        }
+        Assert.True(BitwiseEqual(y1, y2), $"{name}: forward differs between the loop orders");
+        Assert.True(BitwiseEqual(dx1, dx2), $"{name}: data gradient differs between the loop orders");
+        Assert.Contains(y1, v => v > 0f);
+    }
+
+    [Theory]
     [MemberData(nameof(LargeCases))]
     public void Large_shapes_match_reference_and_filter_gradient_is_deterministic(string name)
     {
