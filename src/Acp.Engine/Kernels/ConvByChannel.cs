@@ -134,7 +134,7 @@ internal static unsafe partial class ConvByChannel
         // Deep layers (224-px ResNets' 256 and 512 channels) have more weights than L2 holds: 2.4 MB at 256 -> 256,
         // 9.4 MB at 512 -> 512. They run slice-major (see RunBySlice) when one image's canvas fits the canvas budget;
         // the others image after image.
-        var sliceMajor = (long)cgi * taps * ld * sizeof(float) > SliceWeightsAbove && ld > SliceWidth
+        var sliceMajor = RunsInSlices(cgi * taps * ld) && ld > SliceWidth
             && (inPlace is not null || (long)g.InChannels * c.Plane <= budget);
         if (sliceMajor) RunBySlice(g, c, inPlace, x, w, transposeWeights, y, epilogue.Residual, rows, budget);
         else RunByImage(g, c, inPlace, x, w, transposeWeights, y, epilogue.Residual, rows);
@@ -156,7 +156,7 @@ internal static unsafe partial class ConvByChannel
         var ld = RoundUp(cgo, 16);
         var packedLength = cgi * taps * ld;
         var vectorCount = ld / 16;
-        var vectorStep = (long)packedLength * sizeof(float) > SliceWeightsAbove ? SliceWidth / 16 : vectorCount;
+        var vectorStep = RunsInSlices(packedLength) ? SliceWidth / 16 : vectorCount;
         // Row chunks feed idle workers when images × groups are too few (small batches); each rebuilds its canvas.
         var chunks = Math.Clamp(Conv2d.CeilDiv(2 * ConvSimd.Workers, g.Batch * g.Groups), 1, g.OutHeight);
         var chunkRows = Conv2d.CeilDiv(g.OutHeight, chunks);
@@ -399,6 +399,9 @@ internal static unsafe partial class ConvByChannel
     /// rows rather than row by row over all channels: half of a 1 MiB L2, so a slice and the image's canvas stay there.
     /// </summary>
     private const long SliceWeightsAbove = 512 * 1024;
+
+    /// <summary>Whether a group's packed weights (floats) exceed <see cref="SliceWeightsAbove"/>.</summary>
+    private static bool RunsInSlices(long packedFloats) => packedFloats * sizeof(float) > SliceWeightsAbove;
 
     /// <summary>Smallest input plane (floats) whose next image the forward pass prefetches.</summary>
     private const int PrefetchPlane = 400;
